@@ -1,0 +1,421 @@
+/**
+ * Node configuration: environment variables (and a `.env` file) merged, typed and validated in one
+ * function that names the bad variable and value. Every variable is listed in
+ * `documentation/configuration.md`.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./config.ts";
+ * const config = parseConfig({ HTTP_PORT: "8080", PULL_SECRET: "a", PUSH_SECRET: "b" });
+ * console.assert(config.http.port === 8080 && config.transport === "ws");
+ * ```
+ * @module
+ */
+
+import type { TransportName } from "./transport/transport.ts";
+
+/** A bad configuration value; its message is the one line printed before the node exits. */
+export class ConfigError extends Error {
+  /** Creates the error for variable `name` with value `value`, saying what was expected. */
+  constructor(name: string, value: string, expected: string) {
+    super(`${name}=${JSON.stringify(value)}: ${expected}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Which log lines are written (`LOG_*`). */
+export interface LogConfig {
+  /** `LOG_ERROR` @default true */
+  error: boolean;
+  /** `LOG_WARNING` @default true */
+  warning: boolean;
+  /** `LOG_INFO` @default true */
+  info: boolean;
+  /** `LOG_REQUESTS`: one line per connection and HTTP request. @default true */
+  requests: boolean;
+  /** `LOG_DEBUG` @default false */
+  debug: boolean;
+  /** `LOG_TRACE`: every message in and out. @default false */
+  trace: boolean;
+}
+
+/** One listener (`HTTP_*` or `TLS_*`). */
+export interface ListenerConfig {
+  /** `HTTP_ENABLED` (default true) / `TLS_ENABLED` (default false). */
+  enabled: boolean;
+  /** `HTTP_PORT` (default 80) / `TLS_PORT` (default 443). */
+  port: number;
+  /** `HTTP_BIND_ADDRESS` / `TLS_BIND_ADDRESS`: empty means every interface. @default "" */
+  bindAddress: string;
+}
+
+/** The TLS listener and its certificate files. */
+export interface TlsConfig extends ListenerConfig {
+  /** `TLS_CERTIFICATE`: path of the PEM certificate chain. */
+  certificateFile: string;
+  /** `TLS_PRIVATE_KEY`: path of the PEM private key. */
+  privateKeyFile: string;
+  /** `TLS_CHECK_RELOAD_SECONDS`: how often the files are checked for changes. @default 60 */
+  checkReloadSeconds: number;
+}
+
+/** The Redis publish registry (`PUB_REG_*`). */
+export interface RegistryConfig {
+  /** `PUB_REG_REDIS_ENABLED` @default false */
+  enabled: boolean;
+  /** `PUB_REG_REDIS_HOST` @default "127.0.0.1" */
+  host: string;
+  /** `PUB_REG_REDIS_PORT` @default 6379 */
+  port: number;
+  /** `PUB_REG_REDIS_PASSWORD` @default "" */
+  password: string;
+  /** `PUB_REG_REDIS_USE_TLS` @default false */
+  useTls: boolean;
+  /** `PUB_REG_REFRESH_INTERVAL_SECONDS`: entries are refreshed this often and live twice as long. @default 60 */
+  refreshIntervalSeconds: number;
+  /** `PUB_REG_NAMESPACE`: prefix of every registry key; empty gives the bare stream ids of older nodes. @default "hls-ws-cdn:stream:" */
+  namespace: string;
+}
+
+/** The upstream relay (`RELAY_*`). */
+export interface RelayConfig {
+  /** `RELAY_FROM_ENABLED` @default false */
+  enabled: boolean;
+  /** `RELAY_FROM_URL`: WebSocket URL of the upstream node. */
+  url: string;
+  /** `RELAY_INACTIVITY_PERIOD_SEC`: an upstream connection with no spectators is closed after this. @default 30 */
+  inactivityPeriodSeconds: number;
+}
+
+/** Token checks (`PULL_SECRET`, `PUSH_SECRET`, `PUSH_ALLOWED` and the explicit opt-outs). */
+export interface AuthConfig {
+  /** `PULL_SECRET`: HS256 secret of pull tokens. */
+  pullSecret: string;
+  /** `PUSH_SECRET`: HS256 secret of push tokens. */
+  pushSecret: string;
+  /** `PUSH_ALLOWED` @default true */
+  pushAllowed: boolean;
+  /** `PULL_AUTH_DISABLED`: accept pulls without a valid token. Needed to start with an empty `PULL_SECRET`. @default false */
+  pullAuthDisabled: boolean;
+  /** `PUSH_AUTH_DISABLED`: accept pushes without a valid token. Needed to start with an empty `PUSH_SECRET`. @default false */
+  pushAuthDisabled: boolean;
+}
+
+/** Per-address limits (`RATE_LIMIT_*`). */
+export interface RateLimitConfig {
+  /** `RATE_LIMIT_ENABLED` @default false */
+  enabled: boolean;
+  /** `RATE_LIMIT_WHITELIST`: addresses and CIDR ranges never limited, comma separated. @default [] */
+  whitelist: string[];
+  /** `RATE_LIMIT_CONNECTIONS`: open connections per address; 0 is no limit. @default 0 */
+  connections: number;
+  /** `RATE_LIMIT_REQ_PER_SEC`: requests per second per address; 0 is no limit. @default 0 */
+  requestsPerSecond: number;
+  /** `RATE_LIMIT_REQ_BURST`: requests above the rate an address may make at once. @default 0 */
+  requestBurst: number;
+  /** `RATE_LIMIT_REQ_CLEANUP`: seconds between sweeps of idle counters. @default 10 */
+  cleanupSeconds: number;
+}
+
+/** Fragment buffers (`BUFFER_MEMORY_*`, `FRAGMENT_BUFFER_MAX_LENGTH`). */
+export interface BufferConfig {
+  /** `BUFFER_MEMORY_LIMITER_ENABLED` @default false */
+  limiterEnabled: boolean;
+  /** `BUFFER_MEMORY_LIMIT_MB` @default 256 */
+  limitBytes: number;
+  /** `FRAGMENT_BUFFER_MAX_LENGTH`: fragments kept per stream for new spectators. @default 10 */
+  maxFragments: number;
+}
+
+/** The slow-spectator policy (`SPECTATOR_*`). */
+export interface SpectatorConfig {
+  /** `SPECTATOR_MAX_QUEUE_MB`: unsent bytes above which whole fragments are skipped. @default 8 */
+  maxQueueBytes: number;
+  /** `SPECTATOR_MAX_LAG_SECONDS`: age of the oldest unsent byte above which fragments are skipped. @default 4 */
+  maxLagSeconds: number;
+  /** `SPECTATOR_STALL_TIMEOUT_SECONDS`: a spectator behind for this long gets `E` and is closed. @default 20 */
+  stallTimeoutSeconds: number;
+}
+
+/** Protocol timers; the defaults are the protocol's and only tests should change them. */
+export interface TimeoutConfig {
+  /** `FIRST_MESSAGE_TIMEOUT_SECONDS` @default 30 */
+  firstMessageSeconds: number;
+  /** `HEARTBEAT_INTERVAL_SECONDS`: send `H` after this long without sending. @default 30 */
+  heartbeatSeconds: number;
+  /** `IDLE_TIMEOUT_SECONDS`: close after this long without receiving. @default 60 */
+  idleSeconds: number;
+  /** `UPSTREAM_TIMEOUT_SECONDS`: longest wait for another node to connect and answer. @default 10 */
+  upstreamSeconds: number;
+  /** `SHUTDOWN_TIMEOUT_SECONDS`: longest graceful shutdown before exit. @default 10 */
+  shutdownSeconds: number;
+}
+
+/** The whole configuration of a node. */
+export interface NodeConfig {
+  /** Log flags. */
+  log: LogConfig;
+  /** Plain HTTP/WS listener. */
+  http: ListenerConfig;
+  /** HTTPS/WSS listener. */
+  tls: TlsConfig;
+  /** `EXTERNAL_WEBSOCKET_URL`: how other nodes reach this one; detected when empty. @default "" */
+  externalWebsocketUrl: string;
+  /** `WEBSOCKET_PREFIX`: the WebSocket path; a prefix ending in `/` matches every path under it. @default "/" */
+  websocketPrefix: string;
+  /** `MAX_BINARY_MESSAGE_SIZE` in bytes. @default 52428800 */
+  maxBinaryMessageSize: number;
+  /** `WEBSOCKET_TRANSPORT`: `ws` (npm:ws over node:http) or `deno` (Deno.serve). @default "ws" */
+  transport: TransportName;
+  /** `NODE_ID`: this node's name in relay paths and logs. @default a random id */
+  nodeId: string;
+  /** Publish registry. */
+  registry: RegistryConfig;
+  /** Upstream relay. */
+  relay: RelayConfig;
+  /** Tokens. */
+  auth: AuthConfig;
+  /** Rate limits. */
+  rateLimit: RateLimitConfig;
+  /** `MAX_CONNECTIONS`: open WebSocket connections on this node; 0 is no limit. @default 0 */
+  maxConnections: number;
+  /** `ALLOWED_ORIGINS`: page origins allowed to connect from browsers, comma separated; empty allows all. @default [] */
+  allowedOrigins: string[];
+  /** Fragment buffers. */
+  buffers: BufferConfig;
+  /** Slow spectators. */
+  spectators: SpectatorConfig;
+  /** Timers. */
+  timeouts: TimeoutConfig;
+  /** `SERVE_PLAYER`: serve the built player under `/player/`. @default true */
+  servePlayer: boolean;
+}
+
+/** Reads variables, remembering which one a value came from. */
+class Reader {
+  #env: Readonly<Record<string, string | undefined>>;
+
+  constructor(env: Readonly<Record<string, string | undefined>>) {
+    this.#env = env;
+  }
+
+  string(name: string, fallback = ""): string {
+    return this.#env[name] ?? fallback;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.#env[name];
+    if (value === undefined || value.trim() === "") return fallback;
+    switch (value.trim().toUpperCase()) {
+      case "YES":
+      case "TRUE":
+      case "1":
+        return true;
+      case "NO":
+      case "FALSE":
+      case "0":
+        return false;
+    }
+    throw new ConfigError(name, value, "expected YES or NO");
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.#env[name];
+    if (value === undefined || value.trim() === "") return fallback;
+    const trimmed = value.trim();
+    const number = Number(trimmed);
+    if (!/^-?\d+$/.test(trimmed) || number < min || number > max) {
+      throw new ConfigError(name, value, `expected a whole number from ${min} to ${max}`);
+    }
+    return number;
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const value = this.#env[name];
+    if (value === undefined || value.trim() === "") return fallback;
+    const number = Number(value.trim());
+    if (!Number.isFinite(number) || number < min || number > max) {
+      throw new ConfigError(name, value, `expected a number from ${min} to ${max}`);
+    }
+    return number;
+  }
+
+  port(name: string, fallback: number): number {
+    return this.integer(name, fallback, 0, 65535);
+  }
+
+  list(name: string): string[] {
+    return this.string(name).split(",").map((item) => item.trim()).filter((item) => item !== "");
+  }
+
+  webSocketUrl(name: string): string {
+    const value = this.string(name).trim();
+    if (value === "") return "";
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(name, value, "expected a ws:// or wss:// URL");
+    }
+    if (url.protocol !== "ws:" && url.protocol !== "wss:") {
+      throw new ConfigError(name, value, "expected a ws:// or wss:// URL");
+    }
+    return value;
+  }
+}
+
+const DAY = 86400;
+
+/**
+ * Builds and validates the configuration from environment variables. Throws a
+ * {@linkcode ConfigError} naming the first bad variable. `fileExists` checks certificate paths.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, parseConfig } from "./config.ts";
+ * try {
+ *   parseConfig({ HTTP_PORT: "eighty" });
+ * } catch (error) {
+ *   console.assert(error instanceof ConfigError && error.message.startsWith("HTTP_PORT="));
+ * }
+ * ```
+ */
+export function parseConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  fileExists: (path: string) => boolean = () => true,
+): NodeConfig {
+  const read = new Reader(env);
+  const log: LogConfig = {
+    error: read.boolean("LOG_ERROR", true),
+    warning: read.boolean("LOG_WARNING", true),
+    info: read.boolean("LOG_INFO", true),
+    requests: read.boolean("LOG_REQUESTS", true),
+    debug: read.boolean("LOG_DEBUG", false),
+    trace: read.boolean("LOG_TRACE", false),
+  };
+  const http: ListenerConfig = {
+    enabled: read.boolean("HTTP_ENABLED", true),
+    port: read.port("HTTP_PORT", 80),
+    bindAddress: read.string("HTTP_BIND_ADDRESS").trim(),
+  };
+  const tls: TlsConfig = {
+    enabled: read.boolean("TLS_ENABLED", false),
+    port: read.port("TLS_PORT", 443),
+    bindAddress: read.string("TLS_BIND_ADDRESS").trim(),
+    certificateFile: read.string("TLS_CERTIFICATE").trim(),
+    privateKeyFile: read.string("TLS_PRIVATE_KEY").trim(),
+    checkReloadSeconds: read.integer("TLS_CHECK_RELOAD_SECONDS", 60, 0, DAY),
+  };
+  if (tls.enabled) {
+    for (
+      const [name, path] of [["TLS_CERTIFICATE", tls.certificateFile], [
+        "TLS_PRIVATE_KEY",
+        tls.privateKeyFile,
+      ]]
+    ) {
+      if (path === "" || !fileExists(path)) {
+        throw new ConfigError(name, path, "no such file (TLS_ENABLED=YES)");
+      }
+    }
+  }
+  if (!http.enabled && !tls.enabled) {
+    throw new ConfigError(
+      "HTTP_ENABLED",
+      env.HTTP_ENABLED ?? "",
+      "HTTP and TLS are both off: nothing would listen",
+    );
+  }
+
+  const prefix = read.string("WEBSOCKET_PREFIX", "/").trim() || "/";
+  if (!prefix.startsWith("/")) {
+    throw new ConfigError("WEBSOCKET_PREFIX", prefix, "expected a path starting with /");
+  }
+
+  const transport = read.string("WEBSOCKET_TRANSPORT", "ws").trim().toLowerCase() || "ws";
+  if (transport !== "ws" && transport !== "deno") {
+    throw new ConfigError("WEBSOCKET_TRANSPORT", transport, "expected ws or deno");
+  }
+
+  const auth: AuthConfig = {
+    pullSecret: read.string("PULL_SECRET"),
+    pushSecret: read.string("PUSH_SECRET"),
+    pushAllowed: read.boolean("PUSH_ALLOWED", true),
+    pullAuthDisabled: read.boolean("PULL_AUTH_DISABLED", false),
+    pushAuthDisabled: read.boolean("PUSH_AUTH_DISABLED", false),
+  };
+  if (auth.pullSecret === "" && !auth.pullAuthDisabled) {
+    throw new ConfigError(
+      "PULL_SECRET",
+      "",
+      "empty; set a secret, or PULL_AUTH_DISABLED=YES to let anyone pull",
+    );
+  }
+  if (auth.pushAllowed && auth.pushSecret === "" && !auth.pushAuthDisabled) {
+    throw new ConfigError(
+      "PUSH_SECRET",
+      "",
+      "empty; set a secret, or PUSH_AUTH_DISABLED=YES to let anyone push",
+    );
+  }
+
+  const registry: RegistryConfig = {
+    enabled: read.boolean("PUB_REG_REDIS_ENABLED", false),
+    host: read.string("PUB_REG_REDIS_HOST", "127.0.0.1").trim() || "127.0.0.1",
+    port: read.port("PUB_REG_REDIS_PORT", 6379),
+    password: read.string("PUB_REG_REDIS_PASSWORD"),
+    useTls: read.boolean("PUB_REG_REDIS_USE_TLS", false),
+    refreshIntervalSeconds: read.integer("PUB_REG_REFRESH_INTERVAL_SECONDS", 60, 1, DAY),
+    namespace: read.string("PUB_REG_NAMESPACE", "hls-ws-cdn:stream:"),
+  };
+  const relay: RelayConfig = {
+    enabled: read.boolean("RELAY_FROM_ENABLED", false),
+    url: read.webSocketUrl("RELAY_FROM_URL"),
+    inactivityPeriodSeconds: read.integer("RELAY_INACTIVITY_PERIOD_SEC", 30, 0, DAY),
+  };
+  if (relay.enabled && relay.url === "") {
+    throw new ConfigError("RELAY_FROM_URL", "", "required when RELAY_FROM_ENABLED=YES");
+  }
+
+  const MB = 1024 * 1024;
+  return {
+    log,
+    http,
+    tls,
+    externalWebsocketUrl: read.webSocketUrl("EXTERNAL_WEBSOCKET_URL"),
+    websocketPrefix: prefix,
+    maxBinaryMessageSize: read.integer("MAX_BINARY_MESSAGE_SIZE", 50 * MB, 1024, 2 ** 31 - 1),
+    transport,
+    nodeId: read.string("NODE_ID").trim() || crypto.randomUUID().slice(0, 8),
+    registry,
+    relay,
+    auth,
+    rateLimit: {
+      enabled: read.boolean("RATE_LIMIT_ENABLED", false),
+      whitelist: read.list("RATE_LIMIT_WHITELIST"),
+      connections: read.integer("RATE_LIMIT_CONNECTIONS", 0, 0, 1e9),
+      requestsPerSecond: read.integer("RATE_LIMIT_REQ_PER_SEC", 0, 0, 1e9),
+      requestBurst: read.integer("RATE_LIMIT_REQ_BURST", 0, 0, 1e9),
+      cleanupSeconds: read.integer("RATE_LIMIT_REQ_CLEANUP", 10, 1, DAY),
+    },
+    maxConnections: read.integer("MAX_CONNECTIONS", 0, 0, 1e9),
+    allowedOrigins: read.list("ALLOWED_ORIGINS"),
+    buffers: {
+      limiterEnabled: read.boolean("BUFFER_MEMORY_LIMITER_ENABLED", false),
+      limitBytes: read.integer("BUFFER_MEMORY_LIMIT_MB", 256, 1, 1e6) * MB,
+      maxFragments: read.integer("FRAGMENT_BUFFER_MAX_LENGTH", 10, 0, 10000),
+    },
+    spectators: {
+      maxQueueBytes: read.number("SPECTATOR_MAX_QUEUE_MB", 8, 0.01, 1e5) * MB,
+      maxLagSeconds: read.number("SPECTATOR_MAX_LAG_SECONDS", 4, 0.01, 3600),
+      stallTimeoutSeconds: read.number("SPECTATOR_STALL_TIMEOUT_SECONDS", 20, 0.1, 3600),
+    },
+    timeouts: {
+      firstMessageSeconds: read.number("FIRST_MESSAGE_TIMEOUT_SECONDS", 30, 0.1, DAY),
+      heartbeatSeconds: read.number("HEARTBEAT_INTERVAL_SECONDS", 30, 0.1, DAY),
+      idleSeconds: read.number("IDLE_TIMEOUT_SECONDS", 60, 0.1, DAY),
+      upstreamSeconds: read.number("UPSTREAM_TIMEOUT_SECONDS", 10, 0.1, 3600),
+      shutdownSeconds: read.number("SHUTDOWN_TIMEOUT_SECONDS", 10, 0, 3600),
+    },
+    servePlayer: read.boolean("SERVE_PLAYER", true),
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Fragments and parts as a node holds them: the media bytes, shared by every spectator, and the
+ * `F`/`P` message that announces them, written once per variant so fan-out never re-encodes it.
+ *
+ * @example
+ * ```ts
+ * import { Fragment } from "./fragment.ts";
+ * const fragment = new Fragment({ seq: 4, duration: 2, discontinuity: false, assembled: false }, new Uint8Array(188));
+ * console.assert(fragment.header(false).text === "F:duration=2&seq=4");
+ * console.assert(fragment.header(true).text === "F:duration=2&seq=4&jump=1");
+ * ```
+ * @module
+ */
+
+import { writeMessage } from "../shared/protocol.ts";
+import { TextFrame } from "./transport/transport.ts";
+
+/** What identifies and times a fragment. */
+export interface FragmentInfo {
+  /** Sequence number, given at the origin. */
+  seq: number;
+  /** Duration in seconds. */
+  duration: number;
+  /** Wall-clock time of the first frame (ms since the epoch), when the publisher gave one. */
+  time?: number;
+  /** Timestamps may not continue from the previous fragment. */
+  discontinuity: boolean;
+  /** Built from parts (spectators that received the parts do not get it again). */
+  assembled: boolean;
+}
+
+/** One whole fragment (MPEG-TS bytes). */
+export class Fragment {
+  /** Identity and timing. */
+  readonly info: FragmentInfo;
+  /** The media bytes, never copied per spectator. */
+  readonly data: Uint8Array;
+  /** `performance.now()` when the node had the whole fragment. */
+  readonly receivedAt: number;
+  #headers: [TextFrame | undefined, TextFrame | undefined] = [undefined, undefined];
+
+  /** Wraps received bytes. */
+  constructor(info: FragmentInfo, data: Uint8Array, receivedAt = performance.now()) {
+    this.info = info;
+    this.data = data;
+    this.receivedAt = receivedAt;
+  }
+
+  /** Sequence number. */
+  get seq(): number {
+    return this.info.seq;
+  }
+
+  /** The `F` message for this fragment, with `jump=1` when the spectator skipped fragments before it. */
+  header(jump: boolean): TextFrame {
+    const index = jump ? 1 : 0;
+    return this.#headers[index] ??= new TextFrame(writeMessage({
+      type: "F",
+      duration: this.info.duration,
+      seq: this.info.seq,
+      time: this.info.time,
+      discontinuity: this.info.discontinuity || undefined,
+      jump: jump || undefined,
+    }));
+  }
+}
+
+/** What identifies a part. */
+export interface PartInfo {
+  /** Sequence number of the fragment it belongs to. */
+  seq: number;
+  /** Index in the fragment, from 0. */
+  index: number;
+  /** Starts with a keyframe. */
+  independent: boolean;
+  /** Closes the fragment. */
+  last: boolean;
+  /** On the last part: the fragment's duration in seconds. */
+  duration?: number;
+  /** Wall-clock time of the part's first frame (ms since the epoch), when given. */
+  time?: number;
+  /** Timestamps may not continue from the previous fragment (part 0 only). */
+  discontinuity: boolean;
+}
+
+/** One part of a fragment being made. */
+export class Part {
+  /** Identity. */
+  readonly info: PartInfo;
+  /** The media bytes (whole MPEG-TS packets), never copied per spectator. */
+  readonly data: Uint8Array;
+  /** `performance.now()` when the node received it. */
+  readonly receivedAt: number;
+  #headers: [TextFrame | undefined, TextFrame | undefined] = [undefined, undefined];
+
+  /** Wraps received bytes. */
+  constructor(info: PartInfo, data: Uint8Array, receivedAt = performance.now()) {
+    this.info = info;
+    this.data = data;
+    this.receivedAt = receivedAt;
+  }
+
+  /** The `P` message for this part, with `jump=1` when the spectator skipped fragments before it. */
+  header(jump: boolean): TextFrame {
+    const index = jump ? 1 : 0;
+    return this.#headers[index] ??= new TextFrame(writeMessage({
+      type: "P",
+      seq: this.info.seq,
+      part: this.info.index,
+      independent: this.info.independent || undefined,
+      last: this.info.last || undefined,
+      duration: this.info.last ? this.info.duration : undefined,
+      time: this.info.time,
+      discontinuity: this.info.discontinuity || undefined,
+      jump: jump || undefined,
+    }));
+  }
+}
+
+/**
+ * Joins parts into one buffer (the one copy a node makes of media: whole-fragment spectators and
+ * the ring need the fragment in one piece).
+ */
+export function concatParts(parts: readonly Part[]): Uint8Array {
+  if (parts.length === 1) return parts[0].data;
+  let size = 0;
+  for (const part of parts) size += part.data.byteLength;
+  const result = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    result.set(part.data, offset);
+    offset += part.data.byteLength;
+  }
+  return result;
+}

@@ -1,0 +1,61 @@
+/**
+ * Plain HTTP routes of a node: `GET /health`, `/metrics`, `/stats`, the built player under
+ * `/player/`, and a clear 4xx for anything else. A plain function of a `Request`, so tests can call
+ * it without a network.
+ *
+ * @example
+ * ```ts ignore
+ * const handle = createHttpHandler(node);
+ * const response = await handle(new Request("http://node/health"), "127.0.0.1");
+ * console.assert(response.status === 200);
+ * ```
+ * @module
+ */
+
+import type { CdnNode } from "./node.ts";
+
+/** Answers plain (non-WebSocket) HTTP requests for a node. */
+export type HttpHandler = (request: Request, remoteAddress: string) => Promise<Response>;
+
+function text(body: string, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(body + "\n", {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+/** Builds the HTTP handler of a node. */
+export function createHttpHandler(node: CdnNode): HttpHandler {
+  return async (request, remoteAddress) => {
+    const url = new URL(request.url);
+    const response = await route(node, request, url);
+    node.log.request(`${remoteAddress} ${request.method} ${url.pathname} ${response.status}`);
+    return response;
+  };
+}
+
+async function route(node: CdnNode, request: Request, url: URL): Promise<Response> {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return text("method not allowed", 405, { allow: "GET, HEAD" });
+  }
+  switch (url.pathname) {
+    case "/health":
+      return node.shuttingDown ? text("shutting down", 503) : text("OK - HLS WebSocket CDN");
+    case "/metrics":
+      return new Response(await node.metrics.registry.metrics(), {
+        headers: { "content-type": node.metrics.registry.contentType },
+      });
+    case "/stats":
+      return Response.json(node.stats());
+  }
+  if (node.isWebSocketPath(url.pathname)) {
+    return text(
+      "this is the WebSocket endpoint of an HLS WebSocket CDN node: connect with a WebSocket client",
+      426,
+      {
+        upgrade: "websocket",
+      },
+    );
+  }
+  return text(`not found: ${url.pathname}`, 404);
+}

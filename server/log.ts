@@ -1,0 +1,75 @@
+/**
+ * One-line log events, filtered by the `LOG_*` flags, each naming what it concerns
+ * (`[conn 12]`, `[stream room/a]`).
+ *
+ * @example
+ * ```ts
+ * import { Logger } from "./log.ts";
+ * const lines: string[] = [];
+ * const log = new Logger({ error: true, warning: true, info: true, requests: false, debug: false, trace: false }, (l) => lines.push(l));
+ * log.child("conn 1").info("connected");
+ * console.assert(lines[0].endsWith("[INFO] [conn 1] connected"));
+ * ```
+ * @module
+ */
+
+import type { LogConfig } from "./config.ts";
+
+/** Where log lines go; the default writes to standard error. */
+export type LogSink = (line: string) => void;
+
+const defaultSink: LogSink = (line) => console.error(line);
+
+/** A logger with a context prefix; `child` adds to the prefix. */
+export class Logger {
+  /** The flags this logger obeys. */
+  readonly flags: LogConfig;
+  #sink: LogSink;
+  #prefix: string;
+
+  /** Creates a root logger. */
+  constructor(flags: LogConfig, sink: LogSink = defaultSink, prefix = "") {
+    this.flags = flags;
+    this.#sink = sink;
+    this.#prefix = prefix;
+  }
+
+  /** A logger whose lines also carry `[context]`. */
+  child(context: string): Logger {
+    return new Logger(this.flags, this.#sink, `${this.#prefix}[${context}] `);
+  }
+
+  #write(level: string, message: string): void {
+    this.#sink(`${new Date().toISOString()} [${level}] ${this.#prefix}${message}`);
+  }
+
+  /** Logs an error (`LOG_ERROR`). */
+  error(message: string): void {
+    if (this.flags.error) this.#write("ERROR", message);
+  }
+
+  /** Logs a warning (`LOG_WARNING`). */
+  warning(message: string): void {
+    if (this.flags.warning) this.#write("WARNING", message);
+  }
+
+  /** Logs information (`LOG_INFO`). */
+  info(message: string): void {
+    if (this.flags.info) this.#write("INFO", message);
+  }
+
+  /** Logs a connection or HTTP request (`LOG_REQUESTS`). */
+  request(message: string): void {
+    if (this.flags.requests) this.#write("REQUEST", message);
+  }
+
+  /** Logs a debug detail (`LOG_DEBUG`). */
+  debug(message: string): void {
+    if (this.flags.debug) this.#write("DEBUG", message);
+  }
+
+  /** Logs a protocol message (`LOG_TRACE`). The message is built only when tracing is on. */
+  trace(message: () => string): void {
+    if (this.flags.trace) this.#write("TRACE", message());
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * A CDN node: wires the parts (sources, connections, metrics) and answers the transport.
+ *
+ * @example
+ * ```ts ignore
+ * const node = new CdnNode(parseConfig(env));
+ * const listener = await wsTransport.listen({ hostname: "127.0.0.1", port: 8080, maxMessageSize: 1 << 26 }, node);
+ * await node.shutdown();
+ * ```
+ * @module
+ */
+
+import { TokenVerifier } from "./auth.ts";
+import { BufferMemory } from "./buffer_memory.ts";
+import type { NodeConfig } from "./config.ts";
+import { Connection, type ConnectionContext } from "./connection.ts";
+import { createHttpHandler, type HttpHandler } from "./http.ts";
+import { Logger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import { SourceChain } from "./sources/chain.ts";
+import { LocalPublications } from "./sources/local.ts";
+import type { StreamSource } from "./sources/source.ts";
+import type { RequestHandler, ServerSocket, UpgradeRequest } from "./transport/transport.ts";
+import { ErrorCode } from "../shared/errors.ts";
+
+/** How often connections are checked (timeouts, heartbeats, slow spectators). */
+const TICK_MS = 1000;
+
+/** Extra sources after the local one, built once the node's parts exist. */
+export type SourceFactory = (node: CdnNode) => StreamSource[];
+
+/** One node of the CDN. */
+export class CdnNode implements RequestHandler {
+  /** Configuration. */
+  readonly config: NodeConfig;
+  /** Root log. */
+  readonly log: Logger;
+  /** Counters. */
+  readonly metrics: Metrics = new Metrics();
+  /** Bytes in fragment buffers. */
+  readonly memory: BufferMemory;
+  /** Token checks. */
+  readonly verifier: TokenVerifier;
+  /** Streams published here. */
+  readonly publications: LocalPublications;
+  /** Where pulled streams come from, in order. */
+  readonly sources: SourceChain;
+  #connections = new Set<Connection>();
+  #context: ConnectionContext;
+  #http: HttpHandler;
+  #ticker: ReturnType<typeof setInterval>;
+  #shuttingDown = false;
+
+  /** Creates the node; `extraSources` adds the registry and relay sources after the local one. */
+  constructor(
+    config: NodeConfig,
+    log = new Logger(config.log),
+    extraSources: SourceFactory = () => [],
+  ) {
+    this.config = config;
+    this.log = log;
+    this.memory = new BufferMemory(
+      config.buffers.limiterEnabled ? config.buffers.limitBytes : Infinity,
+      (used) => this.metrics.bufferBytes.set(used),
+    );
+    this.verifier = new TokenVerifier(config.auth);
+    this.publications = new LocalPublications({
+      maxFragments: config.buffers.maxFragments,
+      memory: this.memory,
+      metrics: this.metrics,
+      log,
+    });
+    this.sources = new SourceChain([this.publications, ...extraSources(this)]);
+    this.#context = {
+      config,
+      log,
+      verifier: this.verifier,
+      publications: this.publications,
+      sources: this.sources,
+      metrics: this.metrics,
+      forget: (connection) => this.#connections.delete(connection),
+    };
+    this.#http = createHttpHandler(this);
+    this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+  }
+
+  /** Whether `shutdown` has begun. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Whether an upgrade on this path is for the WebSocket endpoint (`WEBSOCKET_PREFIX`). */
+  isWebSocketPath(pathname: string): boolean {
+    const prefix = this.config.websocketPrefix;
+    return prefix.endsWith("/") ? pathname.startsWith(prefix) : pathname === prefix;
+  }
+
+  /** Plain HTTP requests. */
+  fetch(request: Request, remoteAddress: string): Promise<Response> {
+    return this.#http(request, remoteAddress);
+  }
+
+  /** A new WebSocket connection. */
+  onSocket(socket: ServerSocket, request: UpgradeRequest): void {
+    const connection = new Connection(socket, request, this.#context);
+    this.#connections.add(connection);
+    if (this.#shuttingDown) connection.shutdown();
+  }
+
+  /** A JSON summary for `/stats`. */
+  stats(): Record<string, unknown> {
+    const streams = this.publications.streamIds.map((id) => {
+      const stream = this.publications.get(id)!;
+      return { id, origin: "local", spectators: stream.spectatorCount, lastSeq: stream.lastSeq };
+    });
+    let publishers = 0;
+    let spectators = 0;
+    for (const connection of this.#connections) {
+      if (connection.role === "publisher") publishers++;
+      else if (connection.role === "spectator") spectators++;
+    }
+    return {
+      nodeId: this.config.nodeId,
+      transport: this.config.transport,
+      connections: this.#connections.size,
+      publishers,
+      spectators,
+      bufferBytes: this.memory.used,
+      streams,
+    };
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    for (const connection of this.#connections) connection.tick(now);
+  }
+
+  /**
+   * Leaves gracefully: tells every client `SHUTTING_DOWN` (publishers and players reconnect,
+   * elsewhere where they can), ends local streams, stops sources (the registry removes this
+   * node's entries), and waits up to `SHUTDOWN_TIMEOUT_SECONDS` for sockets to close.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    for (const connection of this.#connections) connection.shutdown();
+    this.publications.endAll({
+      kind: "failed",
+      code: ErrorCode.SHUTTING_DOWN,
+      message: "the node is shutting down",
+    });
+    await this.sources.destroy();
+    const deadline = performance.now() + this.config.timeouts.shutdownSeconds * 1000;
+    while (this.#connections.size > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      this.#tick();
+    }
+    clearInterval(this.#ticker);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The push side of one connection: pairs each `F` or `P` with the binary frame after it and feeds
+ * the stream; `CLOSE` ends the stream cleanly, a lost connection ends it with `PUBLISHER_LOST`.
+ *
+ * @example
+ * ```ts ignore
+ * const publisher = new Publisher({ streamId: "room/a", publications, fail });
+ * publisher.handleText({ type: "F", duration: 2 });
+ * publisher.handleBinary(bytes);
+ * ```
+ * @module
+ */
+
+import { ErrorCode, ProtocolError } from "../shared/errors.ts";
+import type { FragmentMessage, Message, PartMessage } from "../shared/protocol.ts";
+import type { LocalPublications, PublisherHandle } from "./sources/local.ts";
+import type { Stream } from "./stream.ts";
+
+/** How a publisher is set up. */
+export interface PublisherOptions {
+  /** The stream it publishes. */
+  streamId: string;
+  /** Where the stream is registered. */
+  publications: LocalPublications;
+  /** Called when the publisher must be closed (replaced): the owner sends `E` and closes. */
+  fail(code: ErrorCode, message: string): void;
+  /** Called after `CLOSE`: the stream ended cleanly and the owner closes the connection. */
+  done(): void;
+}
+
+/** One publishing connection. */
+export class Publisher implements PublisherHandle {
+  #options: PublisherOptions;
+  #stream: Stream;
+  #pending: FragmentMessage | PartMessage | null = null;
+  #active = true;
+
+  /** Registers the publication (taking the stream over if it is live). */
+  constructor(options: PublisherOptions) {
+    this.#options = options;
+    this.#stream = options.publications.publish(options.streamId, this);
+  }
+
+  /** The stream being fed. */
+  get stream(): Stream {
+    return this.#stream;
+  }
+
+  /** A text message from the publisher (after `OK`). */
+  handleText(message: Message): void {
+    if (!this.#active) return;
+    if (this.#pending !== null) {
+      throw new ProtocolError(
+        ErrorCode.PROTOCOL_ERROR,
+        `expected the binary frame of the ${this.#pending.type} message, got ${message.type}`,
+      );
+    }
+    switch (message.type) {
+      case "F":
+      case "P":
+        this.#pending = message;
+        return;
+      case "CLOSE":
+        this.#finish({ kind: "closed" });
+        this.#options.done();
+        return;
+      case "H":
+      case "OK":
+      case "UNKNOWN":
+        return;
+      default:
+        throw new ProtocolError(
+          ErrorCode.PROTOCOL_ERROR,
+          `${message.type} is not allowed while publishing`,
+        );
+    }
+  }
+
+  /** A binary frame from the publisher: the media announced by the last `F` or `P`. */
+  handleBinary(data: Uint8Array): void {
+    if (!this.#active) return;
+    const pending = this.#pending;
+    if (pending === null) {
+      throw new ProtocolError(
+        ErrorCode.PROTOCOL_ERROR,
+        "binary message without a preceding F message",
+      );
+    }
+    this.#pending = null;
+    if (pending.type === "F") this.#stream.pushFragment(pending, data);
+    else this.#stream.pushPart(pending, data);
+  }
+
+  /** The connection ended: without `CLOSE` this ends the stream with `PUBLISHER_LOST`. */
+  connectionClosed(reason: string): void {
+    this.#finish({
+      kind: "failed",
+      code: ErrorCode.PUBLISHER_LOST,
+      message: `the publisher went away (${reason})`,
+    });
+  }
+
+  /** The publisher broke the protocol: its spectators are told the publisher is gone. */
+  protocolBroken(message: string): void {
+    this.#finish({
+      kind: "failed",
+      code: ErrorCode.PUBLISHER_LOST,
+      message: `the publisher broke the protocol: ${message}`,
+    });
+  }
+
+  /** Another `PUSH` took the stream over. */
+  replaced(): void {
+    if (!this.#active) return;
+    this.#active = false;
+    this.#options.fail(ErrorCode.PUBLISHER_REPLACED, "another publisher took this stream over");
+  }
+
+  #finish(end: Parameters<LocalPublications["unpublish"]>[2]): void {
+    if (!this.#active) return;
+    this.#active = false;
+    this.#options.publications.unpublish(this.#options.streamId, this, end);
+  }
+}

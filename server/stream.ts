@@ -1,0 +1,353 @@
+/**
+ * A stream on this node: the ring of recent fragments, the fragment being made from parts,
+ * sequence numbers, and the set of spectators. A local publisher and a relay from another node
+ * feed it the same way, so spectators cannot tell them apart.
+ *
+ * @example
+ * ```ts ignore
+ * const stream = new Stream({ id: "room/a", maxFragments: 10, memory, metrics, log });
+ * stream.attach(spectator, { maxInitialFragments: 2 });
+ * stream.pushFragment({ type: "F", duration: 2 }, bytes); // the spectator gets it now
+ * stream.end({ kind: "closed" });                          // and then CLOSE
+ * ```
+ * @module
+ */
+
+import { ErrorCode, ProtocolError } from "../shared/errors.ts";
+import type { FragmentMessage, PartMessage } from "../shared/protocol.ts";
+import type { BufferMemory } from "./buffer_memory.ts";
+import { concatParts, Fragment, Part } from "./fragment.ts";
+import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
+import type { Spectator } from "./spectator.ts";
+
+/** How a stream ended: cleanly (`CLOSE`) or not (`E` with a code). */
+export type StreamEnd =
+  | { kind: "closed" }
+  | { kind: "failed"; code: ErrorCode; message: string };
+
+/** What a new spectator asked for. */
+export interface AttachOptions {
+  /** At most this many buffered fragments (`max_initial_fragments`); all buffered when absent. */
+  maxInitialFragments?: number;
+  /** Resume after this sequence number (the last fragment the client has). */
+  after?: number;
+}
+
+/** How a stream is set up. */
+export interface StreamOptions {
+  /** Stream id. */
+  id: string;
+  /** Fragments kept for new spectators (`FRAGMENT_BUFFER_MAX_LENGTH`). */
+  maxFragments: number;
+  /** The node's buffer account. */
+  memory: BufferMemory;
+  /** Counters. */
+  metrics: Metrics;
+  /** Log with the stream's context. */
+  log: Logger;
+  /** The first sequence number to give when the publisher gives none. @default 0 */
+  firstSeq?: number;
+}
+
+/** The fragment being made from parts. */
+interface FragmentInProgress {
+  /** The publisher's sequence number for it (parts refer to it). */
+  wireSeq: number;
+  /** The sequence number given to it here. */
+  seq: number;
+  parts: Part[];
+  bytes: number;
+}
+
+/**
+ * One stream on this node. Events: `spectators` (the count changed; `spectatorCount` has it) and
+ * `ended` (once).
+ */
+export class Stream extends EventTarget {
+  /** Stream id. */
+  readonly id: string;
+  #options: StreamOptions;
+  #ring: Fragment[] = [];
+  #ringBytes = 0;
+  #current: FragmentInProgress | null = null;
+  #spectators = new Set<Spectator>();
+  #nextSeq: number;
+  #discontinuityPending = false;
+  #ended: StreamEnd | null = null;
+  #warnedMemory = false;
+
+  /** Creates an empty, live stream. */
+  constructor(options: StreamOptions) {
+    super();
+    this.id = options.id;
+    this.#options = options;
+    this.#nextSeq = options.firstSeq ?? 0;
+  }
+
+  /** How the stream ended, or null while live. */
+  get ended(): StreamEnd | null {
+    return this.#ended;
+  }
+
+  /** Spectators attached now. */
+  get spectatorCount(): number {
+    return this.#spectators.size;
+  }
+
+  /** Sequence number the next fragment gets unless its origin gives one. */
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
+  /** Sequence number of the newest complete fragment, or -1. */
+  get lastSeq(): number {
+    return this.#ring.at(-1)?.seq ?? this.#nextSeq - 1;
+  }
+
+  /** Fragments in the ring, oldest first (a copy). */
+  get buffered(): Fragment[] {
+    return [...this.#ring];
+  }
+
+  /** The next fragment starts a new timeline (a new publisher took over). */
+  markDiscontinuity(): void {
+    this.#discontinuityPending = true;
+  }
+
+  /** Picks the sequence number of a new fragment from the origin's, keeping them increasing. */
+  #takeSeq(wireSeq: number | undefined): { seq: number; restarted: boolean } {
+    if (wireSeq !== undefined && wireSeq >= this.#nextSeq) {
+      this.#nextSeq = wireSeq + 1;
+      return { seq: wireSeq, restarted: false };
+    }
+    return { seq: this.#nextSeq++, restarted: wireSeq !== undefined };
+  }
+
+  #takeDiscontinuity(flag: boolean | undefined, restarted: boolean): boolean {
+    const result = this.#discontinuityPending || flag === true || restarted;
+    this.#discontinuityPending = false;
+    return result;
+  }
+
+  /** A whole fragment (`F` + binary) from the publisher or upstream. */
+  pushFragment(message: FragmentMessage, data: Uint8Array): Fragment {
+    this.#assertLive();
+    if (this.#current !== null) {
+      throw new ProtocolError(
+        ErrorCode.PROTOCOL_ERROR,
+        `F while the parts of fragment ${this.#current.wireSeq} are incomplete`,
+      );
+    }
+    const { seq, restarted } = this.#takeSeq(message.seq);
+    const fragment = new Fragment({
+      seq,
+      duration: message.duration,
+      time: message.time,
+      discontinuity: this.#takeDiscontinuity(message.discontinuity, restarted),
+      assembled: false,
+    }, data);
+    this.#options.metrics.bytesIn.inc(data.byteLength);
+    this.#complete(fragment);
+    return fragment;
+  }
+
+  /** A part (`P` + binary) from the publisher or upstream; the last one completes the fragment. */
+  pushPart(message: PartMessage, data: Uint8Array): void {
+    this.#assertLive();
+    const current = this.#current;
+    let info;
+    if (message.part === 0) {
+      if (current !== null) {
+        throw new ProtocolError(
+          ErrorCode.PROTOCOL_ERROR,
+          `part 0 of ${message.seq} before fragment ${current.wireSeq} ended`,
+        );
+      }
+      const { seq, restarted } = this.#takeSeq(message.seq);
+      const discontinuity = this.#takeDiscontinuity(message.discontinuity, restarted);
+      this.#current = { wireSeq: message.seq, seq, parts: [], bytes: 0 };
+      info = { seq, discontinuity };
+    } else {
+      const expected = current
+        ? `${current.wireSeq} part ${current.parts.length}`
+        : "part 0 of a new fragment";
+      if (
+        current === null || message.seq !== current.wireSeq || message.part !== current.parts.length
+      ) {
+        throw new ProtocolError(
+          ErrorCode.PROTOCOL_ERROR,
+          `part ${message.part} of ${message.seq} out of order (expected ${expected})`,
+        );
+      }
+      info = { seq: current.seq, discontinuity: false };
+    }
+    const progress = this.#current!;
+    const part = new Part({
+      seq: info.seq,
+      index: message.part,
+      independent: message.part === 0 || message.independent === true,
+      last: message.last === true,
+      duration: message.duration,
+      time: message.time,
+      discontinuity: info.discontinuity,
+    }, data);
+    progress.parts.push(part);
+    progress.bytes += data.byteLength;
+    this.#options.memory.reserve(data.byteLength);
+    const metrics = this.#options.metrics;
+    metrics.bytesIn.inc(data.byteLength);
+    metrics.partsIn.inc();
+    for (const spectator of this.#spectators) spectator.offerPart(part);
+    if (part.info.last) {
+      this.#current = null;
+      this.#options.memory.release(progress.bytes);
+      const first = progress.parts[0].info;
+      this.#complete(
+        new Fragment({
+          seq: progress.seq,
+          duration: message.duration ?? 0,
+          time: first.time,
+          discontinuity: first.discontinuity,
+          assembled: true,
+        }, concatParts(progress.parts)),
+      );
+    }
+  }
+
+  /** Keeps a complete fragment in the ring and hands it to the spectators. */
+  #complete(fragment: Fragment): void {
+    this.#options.metrics.fragmentsIn.inc();
+    this.#keep(fragment);
+    for (const spectator of this.#spectators) spectator.offerFragment(fragment);
+  }
+
+  #keep(fragment: Fragment): void {
+    const { maxFragments, memory, metrics, log } = this.#options;
+    if (maxFragments === 0) return;
+    while (this.#ring.length >= maxFragments) this.#evictOldest();
+    const size = fragment.data.byteLength;
+    while (!memory.tryReserve(size)) {
+      if (this.#ring.length === 0) {
+        metrics.bufferEvictions.inc();
+        if (!this.#warnedMemory) {
+          this.#warnedMemory = true;
+          log.warning(
+            `buffer memory limit reached: fragment ${fragment.seq} is relayed but not buffered`,
+          );
+        }
+        return;
+      }
+      this.#evictOldest();
+      metrics.bufferEvictions.inc();
+    }
+    this.#ring.push(fragment);
+    this.#ringBytes += size;
+  }
+
+  #evictOldest(): void {
+    const oldest = this.#ring.shift();
+    if (oldest === undefined) return;
+    this.#ringBytes -= oldest.data.byteLength;
+    this.#options.memory.release(oldest.data.byteLength);
+  }
+
+  /** Picks the buffered fragments a new spectator gets, and whether it missed some before them. */
+  #initialFragments(options: AttachOptions): { fragments: Fragment[]; jump: boolean } {
+    let fragments = this.#ring;
+    let jump = false;
+    const after = options.after;
+    if (after !== undefined && after <= this.lastSeq) {
+      // Resume: what came after the client's last fragment; a gap is a jump.
+      fragments = fragments.filter((fragment) => fragment.seq > after);
+      const firstAvailable = fragments[0]?.seq ?? this.#current?.seq ?? this.#nextSeq;
+      jump = firstAvailable > after + 1;
+    } else if (after !== undefined) {
+      // The client is ahead of this stream: the stream was restarted with new numbers.
+      jump = true;
+    }
+    const max = options.maxInitialFragments;
+    if (max !== undefined && fragments.length > max) {
+      jump ||= after !== undefined;
+      fragments = fragments.slice(fragments.length - max);
+    }
+    return { fragments: [...fragments], jump };
+  }
+
+  /** The parts made so far of the fragment in progress that a new parts spectator gets. */
+  #initialParts(options: AttachOptions): Part[] {
+    const current = this.#current;
+    if (current === null) return [];
+    if (options.after !== undefined && options.after >= current.seq) return [];
+    if (options.maxInitialFragments !== 0) return [...current.parts];
+    // Live edge only: start at the newest part a decoder can start from.
+    let start = 0;
+    for (let index = current.parts.length - 1; index > 0; index--) {
+      if (current.parts[index].info.independent) {
+        start = index;
+        break;
+      }
+    }
+    return current.parts.slice(start);
+  }
+
+  /** Adds a spectator: it gets the buffered fragments it asked for, then live ones. */
+  attach(spectator: Spectator, options: AttachOptions = {}): void {
+    if (this.#ended !== null) {
+      spectator.end(this.#ended);
+      return;
+    }
+    const { fragments, jump } = this.#initialFragments(options);
+    const parts = spectator.wantsParts ? this.#initialParts(options) : [];
+    spectator.sendInitial(fragments, parts, jump);
+    this.#spectators.add(spectator);
+    this.dispatchEvent(new Event("spectators"));
+  }
+
+  /** Removes a spectator (its connection closed). */
+  detach(spectator: Spectator): void {
+    if (this.#spectators.delete(spectator)) this.dispatchEvent(new Event("spectators"));
+  }
+
+  /**
+   * Drops the fragment in progress (its source went away mid-fragment). Parts spectators that had
+   * some of it wait for the next fragment start; a source that resumes sends the fragment again.
+   */
+  abortFragmentInProgress(): void {
+    const current = this.#current;
+    if (current === null) return;
+    this.#current = null;
+    this.#options.memory.release(current.bytes);
+    this.#nextSeq = current.seq;
+    for (const spectator of this.#spectators) spectator.abortFragment(current.seq);
+  }
+
+  /** Ends the stream: spectators get `CLOSE` or `E`, buffers are released. Idempotent. */
+  end(end: StreamEnd): void {
+    if (this.#ended !== null) return;
+    this.#ended = end;
+    const memory = this.#options.memory;
+    if (this.#current !== null) {
+      memory.release(this.#current.bytes);
+      this.#current = null;
+    }
+    memory.release(this.#ringBytes);
+    this.#ring = [];
+    this.#ringBytes = 0;
+    const spectators = [...this.#spectators];
+    this.#spectators.clear();
+    for (const spectator of spectators) spectator.end(end);
+    this.dispatchEvent(new Event("ended"));
+  }
+
+  /** Periodic check of every spectator (slow-spectator policy). */
+  checkSpectators(now = performance.now()): void {
+    for (const spectator of this.#spectators) spectator.check(now);
+  }
+
+  #assertLive(): void {
+    if (this.#ended !== null) {
+      throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, "the stream has ended");
+    }
+  }
+}

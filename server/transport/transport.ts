@@ -1,0 +1,150 @@
+/**
+ * The WebSocket transport: the one small interface between the node and a WebSocket library.
+ *
+ * Two adapters implement it: `ws/websocket.ts` (`npm:ws` over `node:http`, the default, because it
+ * fans out an order of magnitude cheaper) and `deno/websocket.ts` (`Deno.serve` with
+ * `Deno.upgradeWebSocket`). Everything above this interface (connections, streams, spectator
+ * queues) is the same for both. See `documentation/architecture.md`.
+ *
+ * @example
+ * ```ts
+ * import { TextFrame } from "./transport.ts";
+ * const frame = new TextFrame("F:duration=2");
+ * console.assert(frame.bytes.length === 12);
+ * ```
+ * @module
+ */
+
+const encoder = new TextEncoder();
+
+/**
+ * A text message encoded once and sent to many sockets, so that fan-out never re-encodes it.
+ *
+ * @example
+ * ```ts
+ * import { TextFrame } from "./transport.ts";
+ * const frame = new TextFrame("H");
+ * console.assert(frame.text === "H" && frame.bytes[0] === 72);
+ * ```
+ */
+export class TextFrame {
+  /** The message text. */
+  readonly text: string;
+  #bytes: Uint8Array | undefined;
+
+  /** Wraps a message text; its UTF-8 bytes are made on first use. */
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /** The UTF-8 bytes of the text, encoded once. */
+  get bytes(): Uint8Array {
+    return this.#bytes ??= encoder.encode(this.text);
+  }
+}
+
+/** What a socket tells its owner. Exactly one `onClose` ends every socket. */
+export interface SocketListener {
+  /** A text frame arrived. */
+  onText(text: string): void;
+  /** A binary frame arrived. */
+  onBinary(data: Uint8Array): void;
+  /**
+   * A frame larger than the transport's `maxMessageSize` is arriving. The listener may still send
+   * (an `E` message) before the transport closes the socket with code 1009.
+   */
+  onTooLarge(): void;
+  /** The socket is closed (by either side, or because the connection broke). */
+  onClose(code: number, reason: string): void;
+}
+
+/** One accepted WebSocket connection, as the node sees it. */
+export interface ServerSocket {
+  /** Bytes handed to `send*` that the transport has not yet written to the kernel. */
+  readonly bufferedAmount: number;
+  /** Sets the listener; call once, right after the socket is accepted. */
+  listen(listener: SocketListener): void;
+  /** Sends a text frame. Does nothing once the socket is closing. */
+  sendText(frame: TextFrame): void;
+  /** Sends a binary frame without copying `data` in our code. Does nothing once closing. */
+  sendBinary(data: Uint8Array): void;
+  /** Starts the closing handshake after everything already sent. */
+  close(code?: number, reason?: string): void;
+  /** Drops the connection at once, without a handshake (for a peer that stopped reading). */
+  terminate(): void;
+}
+
+/** The parts of the upgrade request the node needs. */
+export interface UpgradeRequest {
+  /** Full request URL. */
+  url: URL;
+  /** Request headers (Origin, User-Agent...). */
+  headers: Headers;
+  /** Peer IP address, IPv4-mapped IPv6 addresses reduced to IPv4. */
+  remoteAddress: string;
+}
+
+/** What the transport asks the node. */
+export interface RequestHandler {
+  /** Whether an upgrade request for this path is for the node's WebSocket endpoint. */
+  isWebSocketPath(pathname: string): boolean;
+  /** Answers a plain HTTP request (anything without `Upgrade: websocket`). */
+  fetch(request: Request, remoteAddress: string): Response | Promise<Response>;
+  /** A WebSocket connection was accepted on the endpoint. */
+  onSocket(socket: ServerSocket, request: UpgradeRequest): void;
+}
+
+/** A certificate chain and private key, both PEM. */
+export interface TlsCertificate {
+  /** Certificate chain, PEM. */
+  cert: string;
+  /** Private key, PEM. */
+  key: string;
+}
+
+/** Where and how to listen. */
+export interface ListenOptions {
+  /** Address to bind; `""` or `0.0.0.0` for every interface. */
+  hostname: string;
+  /** Port; 0 picks a free one. */
+  port: number;
+  /** Largest frame accepted, in bytes; larger ones get `onTooLarge` and close code 1009. */
+  maxMessageSize: number;
+  /** Serve HTTPS/WSS with this certificate. */
+  tls?: TlsCertificate;
+}
+
+/** A listening server. */
+export interface Listener {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** Replaces the TLS certificate for new connections, without dropping open ones. */
+  setCertificate(certificate: TlsCertificate): void;
+  /** Stops accepting connections. Open WebSockets are the node's to close. */
+  close(): Promise<void>;
+}
+
+/** A WebSocket library behind one interface. */
+export interface Transport {
+  /** `ws` or `deno`. */
+  readonly name: TransportName;
+  /** Starts a listener that hands upgrades and plain requests to `handler`. */
+  listen(options: ListenOptions, handler: RequestHandler): Promise<Listener>;
+}
+
+/** Names of the available transports (`WEBSOCKET_TRANSPORT`). */
+export type TransportName = "ws" | "deno";
+
+/**
+ * Reduces an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) to its IPv4 form.
+ *
+ * @example
+ * ```ts
+ * import { normalizeAddress } from "./transport.ts";
+ * console.assert(normalizeAddress("::ffff:127.0.0.1") === "127.0.0.1");
+ * ```
+ */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return "";
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}

@@ -1,0 +1,408 @@
+/**
+ * The HLS WebSocket CDN protocol: parse and write every text message.
+ *
+ * Text frames carry `TYPE` or `TYPE:QUERY`, where `TYPE` is letters and digits (compared
+ * case-insensitively) and `QUERY` is `application/x-www-form-urlencoded`. Binary frames carry
+ * media and are only valid right after an `F` (whole fragment) or `P` (part) message.
+ * Parameters a receiver does not know are ignored, which is how every extension stays
+ * compatible with older clients and nodes. See `documentation/protocol.md`.
+ *
+ * This module runs in browsers and in Deno alike.
+ *
+ * @example
+ * ```ts
+ * import { parseMessage, writeMessage } from "./protocol.ts";
+ *
+ * const text = writeMessage({ type: "F", duration: 2, seq: 7 });
+ * console.assert(text === "F:duration=2&seq=7");
+ * const message = parseMessage(text);
+ * console.assert(message.type === "F" && message.seq === 7);
+ * ```
+ * @module
+ */
+
+import { ErrorCode, ProtocolError } from "./errors.ts";
+
+/** The longest text message a node accepts, in characters. */
+export const MAX_TEXT_MESSAGE_LENGTH = 8192;
+
+/** `H`: heartbeat, sent by either side after 30 s without sending anything. */
+export interface HeartbeatMessage {
+  /** Message type. */
+  type: "H";
+}
+
+/** `E`: an error; the sender closes the connection afterwards. */
+export interface ErrorMessage {
+  /** Message type. */
+  type: "E";
+  /** One of `ErrorCode`, or another code from an older node. */
+  code: string;
+  /** A readable explanation. */
+  message: string;
+}
+
+/** `OK`: the `PUSH` or `PULL` was accepted. */
+export interface OkMessage {
+  /** Message type. */
+  type: "OK";
+  /** Extension: the node will accept (for `PUSH`) or send (for `PULL`) parts. Only sent to clients that asked. */
+  parts?: boolean;
+}
+
+/** Fields shared by `F` and `P`: the identity and timing of a fragment. */
+export interface FragmentStamp {
+  /** Extension: the fragment's sequence number, given at its origin and kept through relays. */
+  seq?: number;
+  /** Extension: wall-clock time (milliseconds since the Unix epoch) of the first frame, taken by the publisher. */
+  time?: number;
+  /** Extension: fragments were skipped before this one for this spectator (it fell behind, or resumed after a gap). */
+  jump?: boolean;
+  /** Extension: media timestamps may not continue from the previous fragment (new publisher, new encoder). */
+  discontinuity?: boolean;
+}
+
+/** `F`: the next binary frame is one whole fragment (MPEG-TS). */
+export interface FragmentMessage extends FragmentStamp {
+  /** Message type. */
+  type: "F";
+  /** Duration of the fragment in seconds. */
+  duration: number;
+}
+
+/**
+ * `P` (extension): the next binary frame is one part of the fragment `seq` (MPEG-TS packets).
+ * Parts of a fragment come in order, starting at 0; the one with `last` closes the fragment.
+ */
+export interface PartMessage extends FragmentStamp {
+  /** Message type. */
+  type: "P";
+  /** The fragment this part belongs to. */
+  seq: number;
+  /** Index of the part in its fragment, from 0. */
+  part: number;
+  /** The part starts with a keyframe (a player may start decoding here). Part 0 always does. */
+  independent?: boolean;
+  /** This part closes the fragment. */
+  last?: boolean;
+  /** On the last part: duration of the whole fragment in seconds. */
+  duration?: number;
+}
+
+/** `CLOSE`: the stream ended; no more fragments follow. */
+export interface CloseMessage {
+  /** Message type. */
+  type: "CLOSE";
+}
+
+/** `PUSH`: start publishing a stream. */
+export interface PushMessage {
+  /** Message type. */
+  type: "PUSH";
+  /** Stream id, 1 to 255 characters. */
+  stream: string;
+  /** Push token (JWT); may be empty where the node needs none. */
+  auth: string;
+  /** Extension: the publisher can send parts (`P`). */
+  parts?: boolean;
+}
+
+/** `PULL`: start receiving a stream. */
+export interface PullMessage {
+  /** Message type. */
+  type: "PULL";
+  /** Stream id, 1 to 255 characters. */
+  stream: string;
+  /** Pull token (JWT); may be empty where the node needs none. */
+  auth: string;
+  /** Serve only a stream published on this node; never ask other nodes. Wire name `only_source`. */
+  onlySource?: boolean;
+  /** At most this many buffered fragments before live ones. Wire name `max_initial_fragments`. */
+  maxInitialFragments?: number;
+  /** Extension: the client wants parts (`P`) as they are made. */
+  parts?: boolean;
+  /** Extension: resume after this fragment sequence number (the last one the client has). */
+  after?: number;
+  /** Extension: ids of the nodes this pull already passed through (relay loop detection). */
+  via?: string[];
+}
+
+/** A message of a type this code does not know; receivers ignore it. */
+export interface UnknownMessage {
+  /** Marks the message as unknown. */
+  type: "UNKNOWN";
+  /** The message type as received, upper-cased. */
+  name: string;
+}
+
+/** Every message of the protocol, tagged by `type`. */
+export type Message =
+  | HeartbeatMessage
+  | ErrorMessage
+  | OkMessage
+  | FragmentMessage
+  | PartMessage
+  | CloseMessage
+  | PushMessage
+  | PullMessage
+  | UnknownMessage;
+
+/** A message this code can write (everything but `UNKNOWN`). */
+export type KnownMessage = Exclude<Message, UnknownMessage>;
+
+const TYPE_PATTERN = /^[A-Za-z0-9]+$/;
+
+function invalid(message: string): ProtocolError {
+  return new ProtocolError(ErrorCode.INVALID_MESSAGE, message);
+}
+
+/** Reads typed parameters from a query string, naming the bad one when a value is wrong. */
+class Params {
+  #params: URLSearchParams;
+  #type: string;
+
+  constructor(query: string, type: string) {
+    this.#params = new URLSearchParams(query);
+    this.#type = type;
+  }
+
+  /** A present, non-empty value, or undefined. */
+  #raw(name: string): string | undefined {
+    const value = this.#params.get(name);
+    return value === null || value === "" ? undefined : value;
+  }
+
+  string(name: string): string {
+    return this.#params.get(name) ?? "";
+  }
+
+  requiredString(name: string): string {
+    const value = this.#params.get(name);
+    if (value === null) throw invalid(`${this.#type}: missing parameter '${name}'`);
+    return value;
+  }
+
+  boolean(name: string): boolean | undefined {
+    const value = this.#raw(name);
+    if (value === undefined) return undefined;
+    switch (value.toLowerCase()) {
+      case "1":
+      case "true":
+      case "yes":
+        return true;
+      case "0":
+      case "false":
+      case "no":
+        return false;
+    }
+    throw invalid(`${this.#type}: '${name}' must be true or false, got '${value}'`);
+  }
+
+  number(name: string, { min = 0, max = Number.MAX_VALUE } = {}): number | undefined {
+    const value = this.#raw(name);
+    if (value === undefined) return undefined;
+    const number = Number(value);
+    if (!Number.isFinite(number) || number < min || number > max) {
+      throw invalid(
+        `${this.#type}: '${name}' must be a number from ${min} to ${max}, got '${value}'`,
+      );
+    }
+    return number;
+  }
+
+  integer(name: string): number | undefined {
+    const value = this.#raw(name);
+    if (value === undefined) return undefined;
+    if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
+      throw invalid(`${this.#type}: '${name}' must be a whole number, got '${value}'`);
+    }
+    return Number(value);
+  }
+
+  requiredInteger(name: string): number {
+    const value = this.integer(name);
+    if (value === undefined) throw invalid(`${this.#type}: missing parameter '${name}'`);
+    return value;
+  }
+
+  list(name: string): string[] | undefined {
+    const value = this.#raw(name);
+    return value === undefined ? undefined : value.split(",").filter((item) => item !== "");
+  }
+}
+
+/** The longest fragment duration accepted, in seconds (one hour). */
+const MAX_DURATION = 3600;
+
+function stamp(params: Params): FragmentStamp {
+  const result: FragmentStamp = {};
+  const seq = params.integer("seq");
+  if (seq !== undefined) result.seq = seq;
+  const time = params.number("time", { min: 0, max: 8.64e15 });
+  if (time !== undefined) result.time = time;
+  if (params.boolean("jump")) result.jump = true;
+  if (params.boolean("discontinuity")) result.discontinuity = true;
+  return result;
+}
+
+/**
+ * Parses one text frame. Throws a {@linkcode ProtocolError} (code `INVALID_MESSAGE` or
+ * `MESSAGE_TOO_LARGE`) and nothing else, whatever the input.
+ *
+ * @example
+ * ```ts
+ * import { parseMessage } from "./protocol.ts";
+ * const pull = parseMessage("pull:stream=a%2Fb&auth=t&only_source=true&max_initial_fragments=3");
+ * console.assert(pull.type === "PULL" && pull.stream === "a/b" && pull.maxInitialFragments === 3);
+ * ```
+ */
+export function parseMessage(text: string): Message {
+  if (text.length > MAX_TEXT_MESSAGE_LENGTH) {
+    throw new ProtocolError(
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `text message of ${text.length} characters is longer than ${MAX_TEXT_MESSAGE_LENGTH}`,
+    );
+  }
+  const colon = text.indexOf(":");
+  const rawType = colon === -1 ? text : text.slice(0, colon);
+  const query = colon === -1 ? "" : text.slice(colon + 1);
+  if (!TYPE_PATTERN.test(rawType)) {
+    throw invalid(`message type must be letters and digits, got '${rawType.slice(0, 32)}'`);
+  }
+  const type = rawType.toUpperCase();
+  const params = new Params(query, type);
+  switch (type) {
+    case "H":
+      return { type: "H" };
+    case "CLOSE":
+      return { type: "CLOSE" };
+    case "OK": {
+      const message: OkMessage = { type: "OK" };
+      if (params.boolean("parts")) message.parts = true;
+      return message;
+    }
+    case "E":
+      return { type: "E", code: params.string("code"), message: params.string("message") };
+    case "F": {
+      const duration = params.number("duration", { max: MAX_DURATION });
+      if (duration === undefined) throw invalid("F: missing parameter 'duration'");
+      return { type: "F", duration, ...stamp(params) };
+    }
+    case "P": {
+      const message: PartMessage = {
+        type: "P",
+        ...stamp(params),
+        seq: params.requiredInteger("seq"),
+        part: params.requiredInteger("part"),
+      };
+      if (params.boolean("independent")) message.independent = true;
+      if (params.boolean("last")) {
+        message.last = true;
+        const duration = params.number("duration", { max: MAX_DURATION });
+        if (duration === undefined) throw invalid("P: the last part needs 'duration'");
+        message.duration = duration;
+      }
+      return message;
+    }
+    case "PUSH": {
+      const message: PushMessage = {
+        type: "PUSH",
+        stream: params.requiredString("stream"),
+        auth: params.string("auth"),
+      };
+      if (params.boolean("parts")) message.parts = true;
+      return message;
+    }
+    case "PULL": {
+      const message: PullMessage = {
+        type: "PULL",
+        stream: params.requiredString("stream"),
+        auth: params.string("auth"),
+      };
+      if (params.boolean("only_source")) message.onlySource = true;
+      const maxInitial = params.integer("max_initial_fragments");
+      if (maxInitial !== undefined) message.maxInitialFragments = maxInitial;
+      if (params.boolean("parts")) message.parts = true;
+      const after = params.integer("after");
+      if (after !== undefined) message.after = after;
+      const via = params.list("via");
+      if (via !== undefined) message.via = via;
+      return message;
+    }
+    default:
+      return { type: "UNKNOWN", name: type };
+  }
+}
+
+function flag(query: URLSearchParams, name: string, value: boolean | undefined): void {
+  if (value) query.set(name, "1");
+}
+
+function writeStamp(query: URLSearchParams, message: FragmentStamp): void {
+  if (message.seq !== undefined) query.set("seq", String(message.seq));
+  if (message.time !== undefined) query.set("time", String(message.time));
+  flag(query, "jump", message.jump);
+  flag(query, "discontinuity", message.discontinuity);
+}
+
+/**
+ * Writes a message as the text of one frame. Optional fields that are absent are left out,
+ * so a message without extensions is exactly what an older peer expects.
+ *
+ * @example
+ * ```ts
+ * import { writeMessage } from "./protocol.ts";
+ * console.assert(writeMessage({ type: "OK" }) === "OK");
+ * console.assert(writeMessage({ type: "E", code: "TIMEOUT", message: "no message" }) ===
+ *   "E:code=TIMEOUT&message=no+message");
+ * ```
+ */
+export function writeMessage(message: KnownMessage): string {
+  const query = new URLSearchParams();
+  switch (message.type) {
+    case "H":
+    case "CLOSE":
+      break;
+    case "OK":
+      flag(query, "parts", message.parts);
+      break;
+    case "E":
+      query.set("code", message.code);
+      query.set("message", message.message);
+      break;
+    case "F":
+      query.set("duration", String(message.duration));
+      writeStamp(query, message);
+      break;
+    case "P":
+      query.set("seq", String(message.seq));
+      query.set("part", String(message.part));
+      writeStamp(query, message);
+      flag(query, "independent", message.independent);
+      if (message.last) {
+        query.set("last", "1");
+        query.set("duration", String(message.duration ?? 0));
+      }
+      break;
+    case "PUSH":
+      query.set("stream", message.stream);
+      query.set("auth", message.auth);
+      flag(query, "parts", message.parts);
+      break;
+    case "PULL":
+      query.set("stream", message.stream);
+      query.set("auth", message.auth);
+      if (message.onlySource) query.set("only_source", "true");
+      if (message.maxInitialFragments !== undefined) {
+        query.set("max_initial_fragments", String(message.maxInitialFragments));
+      }
+      flag(query, "parts", message.parts);
+      if (message.after !== undefined) query.set("after", String(message.after));
+      if (message.via !== undefined && message.via.length > 0) {
+        query.set("via", message.via.join(","));
+      }
+      break;
+  }
+  const text = query.toString();
+  return text === "" ? message.type : `${message.type}:${text}`;
+}

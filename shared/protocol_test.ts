@@ -1,0 +1,207 @@
+import { assertEquals, assertThrows, deepStrictEqual } from "../tests/helpers/assert.ts";
+import fc from "fast-check";
+import {
+  type KnownMessage,
+  MAX_TEXT_MESSAGE_LENGTH,
+  parseMessage,
+  writeMessage,
+} from "./protocol.ts";
+import { ProtocolError } from "./errors.ts";
+
+Deno.test("parseMessage reads the base messages of existing clients", () => {
+  assertEquals(parseMessage("H"), { type: "H" });
+  assertEquals(parseMessage("h:"), { type: "H" });
+  assertEquals(parseMessage("OK"), { type: "OK" });
+  assertEquals(parseMessage("CLOSE"), { type: "CLOSE" });
+  assertEquals(parseMessage("F:duration=1.000000"), { type: "F", duration: 1 });
+  assertEquals(parseMessage("E:code=ERROR_CODE&message=Example+error"), {
+    type: "E",
+    code: "ERROR_CODE",
+    message: "Example error",
+  });
+  assertEquals(parseMessage("PUSH:stream=room%2Fs%2F1280x720-30~2500&auth=abc"), {
+    type: "PUSH",
+    stream: "room/s/1280x720-30~2500",
+    auth: "abc",
+  });
+  assertEquals(
+    parseMessage("Pull:stream=x&auth=t&only_source=true&max_initial_fragments=0&zzz=ignored"),
+    { type: "PULL", stream: "x", auth: "t", onlySource: true, maxInitialFragments: 0 },
+  );
+});
+
+Deno.test("parseMessage reads the extensions", () => {
+  assertEquals(parseMessage("F:duration=2&seq=9&time=1700000000000.5&jump=1&discontinuity=true"), {
+    type: "F",
+    duration: 2,
+    seq: 9,
+    time: 1700000000000.5,
+    jump: true,
+    discontinuity: true,
+  });
+  assertEquals(parseMessage("P:seq=3&part=0&independent=1&time=5"), {
+    type: "P",
+    seq: 3,
+    part: 0,
+    independent: true,
+    time: 5,
+  });
+  assertEquals(parseMessage("P:seq=3&part=4&last=1&duration=2.5"), {
+    type: "P",
+    seq: 3,
+    part: 4,
+    last: true,
+    duration: 2.5,
+  });
+  assertEquals(parseMessage("PULL:stream=x&auth=&parts=1&after=41&via=a,b"), {
+    type: "PULL",
+    stream: "x",
+    auth: "",
+    parts: true,
+    after: 41,
+    via: ["a", "b"],
+  });
+  assertEquals(parseMessage("OK:parts=1"), { type: "OK", parts: true });
+  assertEquals(parseMessage("WHATEVER:x=1"), { type: "UNKNOWN", name: "WHATEVER" });
+});
+
+Deno.test("parseMessage names the bad parameter", () => {
+  const cases: [string, RegExp][] = [
+    ["F:duration=abc", /'duration'/],
+    ["F", /missing parameter 'duration'/],
+    ["F:duration=-1", /'duration'/],
+    ["PULL:auth=x", /missing parameter 'stream'/],
+    ["PULL:stream=x&max_initial_fragments=-2", /'max_initial_fragments'/],
+    ["PULL:stream=x&max_initial_fragments=1.5", /'max_initial_fragments'/],
+    ["PULL:stream=x&only_source=maybe", /'only_source'/],
+    ["P:seq=1", /missing parameter 'part'/],
+    ["P:seq=1&part=2&last=1", /needs 'duration'/],
+    ["", /letters and digits/],
+    ["F-X:duration=1", /letters and digits/],
+  ];
+  for (const [text, pattern] of cases) {
+    const error = assertThrows(() => parseMessage(text), ProtocolError);
+    assertEquals(error.code, "INVALID_MESSAGE", text);
+    if (!pattern.test(error.message)) throw new Error(`${text}: '${error.message}' !~ ${pattern}`);
+  }
+  const long = assertThrows(
+    () => parseMessage("H:" + "x".repeat(MAX_TEXT_MESSAGE_LENGTH)),
+    ProtocolError,
+  );
+  assertEquals(long.code, "MESSAGE_TOO_LARGE");
+});
+
+Deno.test("writeMessage writes only what older peers know when there are no extensions", () => {
+  assertEquals(writeMessage({ type: "F", duration: 1.5 }), "F:duration=1.5");
+  assertEquals(writeMessage({ type: "OK" }), "OK");
+  assertEquals(writeMessage({ type: "H" }), "H");
+  assertEquals(
+    writeMessage({
+      type: "PULL",
+      stream: "a b",
+      auth: "t",
+      onlySource: true,
+      maxInitialFragments: 2,
+    }),
+    "PULL:stream=a+b&auth=t&only_source=true&max_initial_fragments=2",
+  );
+});
+
+const text = fc.string({ unit: "grapheme", maxLength: 40 });
+const seq = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+const duration = fc.double({ min: 0, max: 3600, noNaN: true, noDefaultInfinity: true });
+const maybe = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined });
+const flagArb = fc.option(fc.constant(true as const), { nil: undefined });
+const stampArb = {
+  seq: maybe(seq),
+  time: maybe(fc.double({ min: 0, max: 8.64e15, noNaN: true })),
+  jump: flagArb,
+  discontinuity: flagArb,
+};
+const messageArb: fc.Arbitrary<KnownMessage> = fc.oneof(
+  fc.constant({ type: "H" as const }),
+  fc.constant({ type: "CLOSE" as const }),
+  fc.record({ type: fc.constant("OK" as const), parts: flagArb }),
+  fc.record({ type: fc.constant("E" as const), code: text, message: text }),
+  fc.record({ type: fc.constant("F" as const), duration, ...stampArb }),
+  fc.record({
+    type: fc.constant("P" as const),
+    ...stampArb,
+    seq,
+    part: fc.integer({ min: 0, max: 100000 }),
+    independent: flagArb,
+  }),
+  fc.record({
+    type: fc.constant("P" as const),
+    ...stampArb,
+    seq,
+    part: fc.integer({ min: 0, max: 100000 }),
+    last: fc.constant(true as const),
+    duration,
+  }),
+  fc.record({ type: fc.constant("PUSH" as const), stream: text, auth: text, parts: flagArb }),
+  fc.record({
+    type: fc.constant("PULL" as const),
+    stream: text,
+    auth: text,
+    onlySource: flagArb,
+    maxInitialFragments: maybe(fc.integer({ min: 0, max: 1000 })),
+    parts: flagArb,
+    after: maybe(seq),
+    via: maybe(fc.array(fc.stringMatching(/^[a-z0-9-]{1,12}$/), { minLength: 1, maxLength: 4 })),
+  }),
+);
+
+/** Drops keys whose value is undefined, as the parser never sets them. */
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+Deno.test("property: every message survives a write and a parse", () => {
+  fc.assert(
+    fc.property(messageArb, (message) => {
+      deepStrictEqual(parseMessage(writeMessage(message)), defined(message));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("property: no input makes the parser throw anything but a ProtocolError", () => {
+  const anyText = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 200 }),
+    fc.tuple(
+      fc.constantFrom("H", "E", "OK", "F", "P", "CLOSE", "PUSH", "PULL", "pull", "x"),
+      fc.string({ unit: "binary", maxLength: 200 }),
+    ).map(([type, rest]) => `${type}:${rest}`),
+    fc.tuple(
+      fc.constantFrom("F", "P", "PULL", "PUSH"),
+      fc.dictionary(
+        fc.constantFrom(
+          "duration",
+          "seq",
+          "part",
+          "time",
+          "last",
+          "stream",
+          "auth",
+          "max_initial_fragments",
+          "after",
+          "via",
+          "parts",
+          "only_source",
+        ),
+        fc.string({ unit: "binary", maxLength: 30 }),
+      ),
+    ).map(([type, params]) => `${type}:${new URLSearchParams(params)}`),
+  );
+  fc.assert(
+    fc.property(anyText, (input) => {
+      try {
+        parseMessage(input);
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+      }
+    }),
+    { numRuns: 5000 },
+  );
+});

@@ -1,0 +1,45 @@
+/**
+ * Rules for stream ids: any string of 1 to 255 characters (Unicode code points).
+ *
+ * This module runs in browsers and in Deno alike.
+ *
+ * @example
+ * ```ts
+ * import { isValidStreamId } from "./stream_id.ts";
+ * console.assert(isValidStreamId("room/stream/1280x720-30~2500"));
+ * console.assert(!isValidStreamId(""));
+ * ```
+ * @module
+ */
+
+/** The longest stream id, in characters. */
+export const MAX_STREAM_ID_LENGTH = 255;
+
+/**
+ * Number of characters (Unicode code points, so an emoji counts once) in a string.
+ *
+ * @example
+ * ```ts
+ * import { characterCount } from "./stream_id.ts";
+ * console.assert(characterCount("a😀") === 2);
+ * ```
+ */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/**
+ * Whether a string is a valid stream id.
+ *
+ * @example
+ * ```ts
+ * import { isValidStreamId } from "./stream_id.ts";
+ * console.assert(isValidStreamId("a".repeat(255)));
+ * console.assert(!isValidStreamId("a".repeat(256)));
+ * ```
+ */
+export function isValidStreamId(id: string): boolean {
+  return id.length > 0 && characterCount(id) <= MAX_STREAM_ID_LENGTH;
+}

@@ -1,0 +1,234 @@
+/**
+ * A protocol client for tests: a real WebSocket that records every message in order, with
+ * `next()` to await the next one under a deadline, and helpers to push and pull.
+ *
+ * @example
+ * ```ts ignore
+ * await using spectator = await TestClient.connect(node.wsUrl);
+ * spectator.send({ type: "PULL", stream: "a", auth: await pullToken("a") });
+ * assertEquals((await spectator.nextText()).type, "OK");
+ * ```
+ * @module
+ */
+
+import {
+  type KnownMessage,
+  type Message,
+  parseMessage,
+  writeMessage,
+} from "../../shared/protocol.ts";
+import { signToken } from "../../shared/token.ts";
+import { TEST_SECRETS } from "./node_process.ts";
+
+/** A received frame: a parsed text message or binary bytes, with its arrival time. */
+export type Received =
+  | { kind: "text"; message: Message; raw: string; at: number }
+  | { kind: "binary"; data: Uint8Array; at: number };
+
+/** A pull token signed with the test secret (or another). */
+export function pullToken(
+  stream: string,
+  secret: string = TEST_SECRETS.PULL_SECRET,
+  lifetimeSeconds = 600,
+): Promise<string> {
+  return signToken({ secret, action: "PULL", stream, lifetimeSeconds });
+}
+
+/** A push token signed with the test secret (or another). */
+export function pushToken(
+  stream: string,
+  secret: string = TEST_SECRETS.PUSH_SECRET,
+  lifetimeSeconds = 600,
+): Promise<string> {
+  return signToken({ secret, action: "PUSH", stream, lifetimeSeconds });
+}
+
+/** A whole fragment as a spectator received it. */
+export interface ReceivedFragment {
+  /** The `F` message. */
+  header: Extract<Message, { type: "F" }>;
+  /** The binary frame after it. */
+  data: Uint8Array;
+  /** When the binary frame arrived (`performance.now()`). */
+  at: number;
+}
+
+/** A WebSocket test client. */
+export class TestClient {
+  /** Everything received, in order. */
+  readonly received: Received[] = [];
+  /** Close code and reason, once closed. */
+  closed: { code: number; reason: string } | undefined;
+  #socket: WebSocket;
+  #cursor = 0;
+  #waiters: Array<() => void> = [];
+  #closedPromise: Promise<void>;
+
+  private constructor(socket: WebSocket) {
+    this.#socket = socket;
+    socket.binaryType = "arraybuffer";
+    socket.onmessage = (event) => {
+      const at = performance.now();
+      if (typeof event.data === "string") {
+        let message: Message;
+        try {
+          message = parseMessage(event.data);
+        } catch {
+          message = { type: "UNKNOWN", name: `unparsable: ${event.data.slice(0, 50)}` };
+        }
+        this.received.push({ kind: "text", message, raw: event.data, at });
+      } else {
+        this.received.push({ kind: "binary", data: new Uint8Array(event.data as ArrayBuffer), at });
+      }
+      this.#wake();
+    };
+    this.#closedPromise = new Promise((resolve) => {
+      socket.onclose = (event) => {
+        this.closed = { code: event.code, reason: event.reason };
+        this.#wake();
+        resolve();
+      };
+    });
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Opens a connection. */
+  static async connect(url: string): Promise<TestClient> {
+    const socket = new WebSocket(url);
+    const client = new TestClient(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
+      socket.onerror = () => reject(new Error(`cannot connect to ${url}`));
+    });
+    socket.onerror = () => {};
+    return client;
+  }
+
+  /** Sends a message (or raw text). */
+  send(message: KnownMessage | string): void {
+    this.#socket.send(typeof message === "string" ? message : writeMessage(message));
+  }
+
+  /** Sends a binary frame. */
+  sendBinary(data: Uint8Array): void {
+    this.#socket.send(data);
+  }
+
+  /** Sends `F` + binary. */
+  sendFragment(
+    duration: number,
+    data: Uint8Array,
+    extra: Partial<KnownMessage & { type: "F" }> = {},
+  ): void {
+    this.send({ ...extra, type: "F", duration });
+    this.sendBinary(data);
+  }
+
+  /** The next received frame, waiting up to `timeoutMs`. */
+  async next(timeoutMs = 5000): Promise<Received> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.#cursor >= this.received.length) {
+      if (this.closed) {
+        throw new Error(
+          `connection closed (${this.closed.code} ${this.closed.reason}) while waiting`,
+        );
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`nothing received within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.received[this.#cursor++];
+  }
+
+  /** The next frame, which must be a text message. */
+  async nextText(timeoutMs = 5000): Promise<Message> {
+    const item = await this.next(timeoutMs);
+    if (item.kind !== "text") {
+      throw new Error(`expected a text message, got ${item.data.byteLength} binary bytes`);
+    }
+    return item.message;
+  }
+
+  /** The next non-heartbeat text message. */
+  async nextMessage(timeoutMs = 5000): Promise<Message> {
+    for (;;) {
+      const message = await this.nextText(timeoutMs);
+      if (message.type !== "H") return message;
+    }
+  }
+
+  /** The next `F` + binary pair (skipping heartbeats). */
+  async nextFragment(timeoutMs = 5000): Promise<ReceivedFragment> {
+    const header = await this.nextMessage(timeoutMs);
+    if (header.type !== "F") throw new Error(`expected F, got ${JSON.stringify(header)}`);
+    const body = await this.next(timeoutMs);
+    if (body.kind !== "binary") {
+      throw new Error(`expected binary after F, got ${JSON.stringify(body.message)}`);
+    }
+    return { header, data: body.data, at: body.at };
+  }
+
+  /** Waits for the socket to close (up to `timeoutMs`) and returns its close code. */
+  async waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#closedPromise,
+      new Promise((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`not closed within ${timeoutMs} ms`)), timeoutMs)
+      ),
+    ]).finally(() => clearTimeout(timer));
+    return this.closed!;
+  }
+
+  /** Closes the socket. */
+  close(): void {
+    if (
+      this.#socket.readyState === WebSocket.OPEN || this.#socket.readyState === WebSocket.CONNECTING
+    ) {
+      this.#socket.close();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await Promise.race([this.#closedPromise, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  }
+}
+
+/** Connects and pushes `stream`; resolves after `OK`. */
+export async function publisherFor(
+  url: string,
+  stream: string,
+  options: { parts?: boolean } = {},
+): Promise<TestClient> {
+  const client = await TestClient.connect(url);
+  client.send({ type: "PUSH", stream, auth: await pushToken(stream), parts: options.parts });
+  const answer = await client.nextMessage();
+  if (answer.type !== "OK") throw new Error(`PUSH refused: ${JSON.stringify(answer)}`);
+  return client;
+}
+
+/** Connects and pulls `stream`; resolves after `OK`. */
+export async function spectatorFor(
+  url: string,
+  stream: string,
+  options: { maxInitialFragments?: number; parts?: boolean; after?: number; onlySource?: boolean } =
+    {},
+): Promise<TestClient> {
+  const client = await TestClient.connect(url);
+  client.send({ type: "PULL", stream, auth: await pullToken(stream), ...options });
+  const answer = await client.nextMessage();
+  if (answer.type !== "OK") throw new Error(`PULL refused: ${JSON.stringify(answer)}`);
+  return client;
+}

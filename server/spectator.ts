@@ -159,7 +159,7 @@ export class Spectator {
           message: `could not keep up with the stream for ${seconds} s`,
         });
       }
-    } else if (!this.#jumpPending) {
+    } else {
       this.#behindSince = null;
     }
   }

@@ -35,8 +35,8 @@ export function freePort(): number {
 
 /** Options of {@linkcode startNode}. */
 export interface StartNodeOptions {
-  /** Extra environment variables (they win over the defaults). */
-  env?: Record<string, string>;
+  /** Extra environment variables (they win over the defaults; `undefined` removes a default). */
+  env?: Record<string, string | undefined>;
   /** `WEBSOCKET_TRANSPORT`. @default "ws" */
   transport?: "ws" | "deno";
   /** Port to use. @default a free port */
@@ -168,7 +168,7 @@ export function nodeCommand(): string[] {
 export async function startNode(options: StartNodeOptions = {}): Promise<NodeProcess> {
   const port = options.port ?? freePort();
   const [command, ...args] = options.command ?? nodeCommand();
-  const env: Record<string, string> = {
+  const env: Record<string, string | undefined> = {
     ...TEST_SECRETS,
     HTTP_PORT: String(port),
     HTTP_BIND_ADDRESS: "127.0.0.1",
@@ -179,10 +179,11 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodePro
     ENV_FILE: "",
     ...options.env,
   };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
   const child = new Deno.Command(command, {
     args,
     cwd: ROOT,
-    env,
+    env: env as Record<string, string>,
     clearEnv: false,
     stdin: "null",
     stdout: "piped",

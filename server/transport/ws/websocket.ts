@@ -116,7 +116,14 @@ export const wsTransport: Transport = {
     const server = options.tls
       ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
       : http.createServer(onRequest);
+    // Plain HTTP connections (keep-alive ones too), so closing does not wait for idle clients.
+    const httpSockets = new Set<Duplex>();
+    server.on(options.tls ? "secureConnection" : "connection", (socket: Duplex) => {
+      httpSockets.add(socket);
+      socket.once("close", () => httpSockets.delete(socket));
+    });
     server.on("upgrade", (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      httpSockets.delete(socket);
       const url = new URL(request.url ?? "/", "http://localhost");
       if (!handler.isWebSocketPath(url.pathname)) {
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
@@ -146,7 +153,7 @@ export const wsTransport: Transport = {
       close() {
         return new Promise<void>((resolve) => {
           server.close(() => resolve());
-          server.closeIdleConnections?.();
+          for (const socket of httpSockets) socket.destroy();
         });
       },
     };

@@ -15,10 +15,21 @@ Deno.test("parseConfig gives the documented defaults", () => {
   assertEquals(config.registry.host, "127.0.0.1");
   assertEquals(config.registry.refreshIntervalSeconds, 60);
   assertEquals(config.relay.inactivityPeriodSeconds, 30);
-  assertEquals(config.buffers, { limiterEnabled: false, limitBytes: 256 * 1024 * 1024, maxFragments: 10 });
+  assertEquals(config.buffers, {
+    limiterEnabled: false,
+    limitBytes: 256 * 1024 * 1024,
+    maxFragments: 10,
+  });
   assertEquals(config.rateLimit.cleanupSeconds, 10);
   assertEquals(config.auth.pushAllowed, true);
-  assertEquals(config.log, { error: true, warning: true, info: true, requests: true, debug: false, trace: false });
+  assertEquals(config.log, {
+    error: true,
+    warning: true,
+    info: true,
+    requests: true,
+    debug: false,
+    trace: false,
+  });
   assertEquals(config.timeouts.firstMessageSeconds, 30);
   assertEquals(config.timeouts.idleSeconds, 60);
 });
@@ -43,8 +54,14 @@ Deno.test("a bad value names the variable and the value", () => {
     [{ HTTP_PORT: "eighty" }, /^HTTP_PORT="eighty": expected a whole number/],
     [{ HTTP_PORT: "70000" }, /^HTTP_PORT="70000"/],
     [{ LOG_INFO: "maybe" }, /^LOG_INFO="maybe": expected YES or NO/],
-    [{ TLS_ENABLED: "YES", TLS_CERTIFICATE: "/nope.pem", TLS_PRIVATE_KEY: "/nope.key" }, /^TLS_CERTIFICATE="\/nope.pem": no such file/],
-    [{ RELAY_FROM_URL: "http://x" }, /^RELAY_FROM_URL="http:\/\/x": expected a ws:\/\/ or wss:\/\/ URL/],
+    [
+      { TLS_ENABLED: "YES", TLS_CERTIFICATE: "/nope.pem", TLS_PRIVATE_KEY: "/nope.key" },
+      /^TLS_CERTIFICATE="\/nope.pem": no such file/,
+    ],
+    [
+      { RELAY_FROM_URL: "http://x" },
+      /^RELAY_FROM_URL="http:\/\/x": expected a ws:\/\/ or wss:\/\/ URL/,
+    ],
     [{ RELAY_FROM_ENABLED: "YES" }, /^RELAY_FROM_URL="": required/],
     [{ WEBSOCKET_TRANSPORT: "uws" }, /^WEBSOCKET_TRANSPORT="uws"/],
     [{ WEBSOCKET_PREFIX: "ws" }, /^WEBSOCKET_PREFIX="ws"/],
@@ -63,6 +80,9 @@ Deno.test("an empty secret never turns authentication off silently", () => {
   const push = assertThrows(() => parseConfig({ PULL_SECRET: "p" }), ConfigError);
   assert(push.message.includes("PUSH_AUTH_DISABLED=YES"), push.message);
   // Explicit opt-outs, or no pushing at all, are accepted.
-  assertEquals(parseConfig({ PULL_AUTH_DISABLED: "YES", PUSH_SECRET: "q" }).auth.pullAuthDisabled, true);
+  assertEquals(
+    parseConfig({ PULL_AUTH_DISABLED: "YES", PUSH_SECRET: "q" }).auth.pullAuthDisabled,
+    true,
+  );
   assertEquals(parseConfig({ PULL_SECRET: "p", PUSH_ALLOWED: "NO" }).auth.pushAllowed, false);
 });

@@ -7,7 +7,12 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { publisherFor, pullToken, pushToken, spectatorFor, TestClient } from "../helpers/client.ts";
 import { tsFragments } from "../helpers/media.ts";
-import { type NodeProcess, startNode, TEST_SECRETS, testTransports } from "../helpers/node_process.ts";
+import {
+  type NodeProcess,
+  startNode,
+  TEST_SECRETS,
+  testTransports,
+} from "../helpers/node_process.ts";
 import { signToken } from "../../shared/token.ts";
 import { SignJWT } from "jose";
 
@@ -16,7 +21,11 @@ function base64url(value: unknown): string {
 }
 
 /** Sends `first` (then `then`) on a new connection and returns the `E` code the node answers. */
-async function refusal(node: NodeProcess, first: string | Uint8Array, then: (string | Uint8Array)[] = []): Promise<string> {
+async function refusal(
+  node: NodeProcess,
+  first: string | Uint8Array,
+  then: (string | Uint8Array)[] = [],
+): Promise<string> {
   await using client = await TestClient.connect(node.wsUrl);
   for (const message of [first, ...then]) {
     if (typeof message === "string") client.send(message);
@@ -55,17 +64,32 @@ for (const transport of testTransports()) {
         "wrong secret": await pullToken("s", "not-the-secret"),
         "other stream": await pullToken("t"),
         "push token used to pull": await pushToken("s"),
-        "expired": await signToken({ secret: TEST_SECRETS.PULL_SECRET, action: "PULL", stream: "s", lifetimeSeconds: -10 }),
+        "expired": await signToken({
+          secret: TEST_SECRETS.PULL_SECRET,
+          action: "PULL",
+          stream: "s",
+          lifetimeSeconds: -10,
+        }),
         "garbage": "not.a.token",
         "empty": "",
-        "alg none": `${base64url({ alg: "none", typ: "JWT" })}.${base64url({ sub: "PULL:s", exp: now + 60 })}.`,
+        "alg none": `${base64url({ alg: "none", typ: "JWT" })}.${
+          base64url({ sub: "PULL:s", exp: now + 60 })
+        }.`,
         "alg HS512": hs512,
         "no exp": noExp,
       };
       for (const [name, token] of Object.entries(tokens)) {
-        assertEquals(await refusal(node, `PULL:stream=s&auth=${encodeURIComponent(token)}`), "AUTH_FAILED", name);
+        assertEquals(
+          await refusal(node, `PULL:stream=s&auth=${encodeURIComponent(token)}`),
+          "AUTH_FAILED",
+          name,
+        );
       }
-      assertEquals(await refusal(node, `PUSH:stream=s2&auth=${await pullToken("s2")}`), "AUTH_FAILED", "pull token used to push");
+      assertEquals(
+        await refusal(node, `PUSH:stream=s2&auth=${await pullToken("s2")}`),
+        "AUTH_FAILED",
+        "pull token used to push",
+      );
       // And the right token works.
       await using spectator = await spectatorFor(node.wsUrl, "s");
     });
@@ -94,42 +118,60 @@ for (const transport of testTransports()) {
       pub.sendFragment(media[0].duration, media[0].data);
       assertEquals((await spectator.nextFragment()).data.byteLength, media[0].data.byteLength);
       const id256 = "x".repeat(256);
-      assertEquals(await refusal(node, `PUSH:stream=${id256}&auth=${await pushToken(id256)}`), "INVALID_STREAM_ID");
-      assertEquals(await refusal(node, `PULL:stream=${id256}&auth=${await pullToken(id256)}`), "INVALID_STREAM_ID");
+      assertEquals(
+        await refusal(node, `PUSH:stream=${id256}&auth=${await pushToken(id256)}`),
+        "INVALID_STREAM_ID",
+      );
+      assertEquals(
+        await refusal(node, `PULL:stream=${id256}&auth=${await pullToken(id256)}`),
+        "INVALID_STREAM_ID",
+      );
       assertEquals(await refusal(node, `PULL:stream=&auth=x`), "INVALID_STREAM_ID");
     });
 
-    await t.step("binary without F, and text where binary was due, break the protocol", async () => {
-      const push = `PUSH:stream=b&auth=${await pushToken("b")}`;
-      assertEquals(await refusal(node, push, [new Uint8Array([1, 2, 3])]), "PROTOCOL_ERROR");
-      assertEquals(await refusal(node, push, ["F:duration=1", "F:duration=1"]), "PROTOCOL_ERROR");
-      assertEquals(await refusal(node, push, ["PULL:stream=b&auth=x"]), "PROTOCOL_ERROR");
-    });
+    await t.step(
+      "binary without F, and text where binary was due, break the protocol",
+      async () => {
+        const push = `PUSH:stream=b&auth=${await pushToken("b")}`;
+        assertEquals(await refusal(node, push, [new Uint8Array([1, 2, 3])]), "PROTOCOL_ERROR");
+        assertEquals(await refusal(node, push, ["F:duration=1", "F:duration=1"]), "PROTOCOL_ERROR");
+        assertEquals(await refusal(node, push, ["PULL:stream=b&auth=x"]), "PROTOCOL_ERROR");
+      },
+    );
 
-    await t.step("a publisher that breaks the protocol ends the stream for its spectators", async () => {
-      await using pub = await publisherFor(node.wsUrl, "broken");
-      await using spectator = await spectatorFor(node.wsUrl, "broken");
-      pub.sendBinary(new Uint8Array(10));
-      const error = await pub.nextMessage();
-      assertEquals(error.type === "E" && error.code, "PROTOCOL_ERROR");
-      const told = await spectator.nextMessage();
-      assertEquals(told.type === "E" && told.code, "PUBLISHER_LOST");
-    });
+    await t.step(
+      "a publisher that breaks the protocol ends the stream for its spectators",
+      async () => {
+        await using pub = await publisherFor(node.wsUrl, "broken");
+        await using spectator = await spectatorFor(node.wsUrl, "broken");
+        pub.sendBinary(new Uint8Array(10));
+        const error = await pub.nextMessage();
+        assertEquals(error.type === "E" && error.code, "PROTOCOL_ERROR");
+        const told = await spectator.nextMessage();
+        assertEquals(told.type === "E" && told.code, "PUBLISHER_LOST");
+      },
+    );
 
     await t.step("a spectator may not send media", async () => {
-      assertEquals(await refusal(node, `PULL:stream=s&auth=${await pullToken("s")}`, ["F:duration=1"]), "PROTOCOL_ERROR");
+      assertEquals(
+        await refusal(node, `PULL:stream=s&auth=${await pullToken("s")}`, ["F:duration=1"]),
+        "PROTOCOL_ERROR",
+      );
     });
 
-    await t.step("a binary frame over MAX_BINARY_MESSAGE_SIZE gets E MESSAGE_TOO_LARGE", async () => {
-      await using pub = await publisherFor(node.wsUrl, "large");
-      await using spectator = await spectatorFor(node.wsUrl, "large");
-      pub.send("F:duration=1");
-      pub.sendBinary(new Uint8Array(200000));
-      const error = await pub.nextMessage();
-      assertEquals(error.type === "E" && error.code, "MESSAGE_TOO_LARGE");
-      const told = await spectator.nextMessage();
-      assertEquals(told.type === "E" && told.code, "PUBLISHER_LOST");
-    });
+    await t.step(
+      "a binary frame over MAX_BINARY_MESSAGE_SIZE gets E MESSAGE_TOO_LARGE",
+      async () => {
+        await using pub = await publisherFor(node.wsUrl, "large");
+        await using spectator = await spectatorFor(node.wsUrl, "large");
+        pub.send("F:duration=1");
+        pub.sendBinary(new Uint8Array(200000));
+        const error = await pub.nextMessage();
+        assertEquals(error.type === "E" && error.code, "MESSAGE_TOO_LARGE");
+        const told = await spectator.nextMessage();
+        assertEquals(told.type === "E" && told.code, "PUBLISHER_LOST");
+      },
+    );
 
     await t.step("unknown message types are ignored", async () => {
       await using spectator = await spectatorFor(node.wsUrl, "s", { maxInitialFragments: 0 });
@@ -156,7 +198,9 @@ for (const transport of testTransports()) {
 
     await t.step("a second PUSH takes the stream over; spectators stay", async () => {
       await using first = await publisherFor(node.wsUrl, "takeover");
-      await using spectator = await spectatorFor(node.wsUrl, "takeover", { maxInitialFragments: 0 });
+      await using spectator = await spectatorFor(node.wsUrl, "takeover", {
+        maxInitialFragments: 0,
+      });
       first.sendFragment(media[0].duration, media[0].data);
       assertEquals((await spectator.nextFragment()).header.seq, 0);
       await using second = await publisherFor(node.wsUrl, "takeover");
@@ -165,7 +209,11 @@ for (const transport of testTransports()) {
       second.sendFragment(media[1].duration, media[1].data);
       const next = await spectator.nextFragment();
       assertEquals(next.header.seq, 1, "numbering continues");
-      assertEquals(next.header.discontinuity, true, "the new publisher's first fragment is a discontinuity");
+      assertEquals(
+        next.header.discontinuity,
+        true,
+        "the new publisher's first fragment is a discontinuity",
+      );
       await first.waitClosed();
       second.sendFragment(media[2].duration, media[2].data);
       assertEquals((await spectator.nextFragment()).header.discontinuity, undefined);
@@ -174,6 +222,9 @@ for (const transport of testTransports()) {
 
   Deno.test(`[${transport}] a node with PUSH_ALLOWED=NO refuses publishers`, async () => {
     await using node = await startNode({ transport, env: { PUSH_ALLOWED: "NO", PUSH_SECRET: "" } });
-    assertEquals(await refusal(node, `PUSH:stream=a&auth=${await pushToken("a")}`), "PUSH_NOT_ALLOWED");
+    assertEquals(
+      await refusal(node, `PUSH:stream=a&auth=${await pushToken("a")}`),
+      "PUSH_NOT_ALLOWED",
+    );
   });
 }

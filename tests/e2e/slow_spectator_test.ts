@@ -15,10 +15,17 @@ const decoder = new TextDecoder();
 
 /** About 400 KB of real MPEG-TS per fragment, several fragments glued together. */
 async function bigFragments(count: number): Promise<Uint8Array[]> {
-  const media = await tsFragments({ seconds: 8, fragmentSeconds: 1, size: "640x360", videoBitrate: "1500k" });
+  const media = await tsFragments({
+    seconds: 8,
+    fragmentSeconds: 1,
+    size: "640x360",
+    videoBitrate: "1500k",
+  });
   const result: Uint8Array[] = [];
   for (let index = 0; index < count; index++) {
-    const pieces = [media[index % media.length], media[(index + 1) % media.length]].map((item) => item.data);
+    const pieces = [media[index % media.length], media[(index + 1) % media.length]].map((item) =>
+      item.data
+    );
     const size = pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
     const fragment = new Uint8Array(size + 4);
     let offset = 0;
@@ -56,14 +63,22 @@ for (const transport of testTransports()) {
   Deno.test(`[${transport}] a spectator that reads nothing for 10 s is moved forward, others stay on time`, async () => {
     await using node = await startNode({
       transport,
-      env: { SPECTATOR_MAX_LAG_SECONDS: "1", SPECTATOR_MAX_QUEUE_MB: "2", SPECTATOR_STALL_TIMEOUT_SECONDS: "30" },
+      env: {
+        SPECTATOR_MAX_LAG_SECONDS: "1",
+        SPECTATOR_MAX_QUEUE_MB: "2",
+        SPECTATOR_STALL_TIMEOUT_SECONDS: "30",
+      },
     });
     const fragments = await bigFragments(56);
     await using publisher = await publisherFor(node.wsUrl, "slow");
-    const fast = await Promise.all([0, 1, 2].map(() => spectatorFor(node.wsUrl, "slow", { maxInitialFragments: 0 })));
+    const fast = await Promise.all(
+      [0, 1, 2].map(() => spectatorFor(node.wsUrl, "slow", { maxInitialFragments: 0 })),
+    );
     const slow = await RawWebSocket.connect(node.port);
     try {
-      await slow.sendText(`PULL:stream=slow&auth=${await pullToken("slow")}&max_initial_fragments=0`);
+      await slow.sendText(
+        `PULL:stream=slow&auth=${await pullToken("slow")}&max_initial_fragments=0`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
 
       const sentAt: number[] = [];
@@ -89,17 +104,37 @@ for (const transport of testTransports()) {
       }
       assertAtMost(worst, 1500, "worst delay of a fast spectator (ms)");
 
-      assert(await slow.waitFor((frames) => frames.some((frame) => frame.opcode === 1 && decoder.decode(frame.payload) === "CLOSE"), 20000), "slow spectator gets CLOSE");
+      assert(
+        await slow.waitFor(
+          (frames) =>
+            frames.some((frame) => frame.opcode === 1 && decoder.decode(frame.payload) === "CLOSE"),
+          20000,
+        ),
+        "slow spectator gets CLOSE",
+      );
       const { fragments: got, texts } = readFrames(slow.frames);
-      assert(!texts.some((text) => text.startsWith("E")), `no error: ${texts.filter((text) => text.startsWith("E"))}`);
-      assert(got.length < fragments.length, `the slow spectator skipped fragments (got ${got.length})`);
+      assert(
+        !texts.some((text) => text.startsWith("E")),
+        `no error: ${texts.filter((text) => text.startsWith("E"))}`,
+      );
+      assert(
+        got.length < fragments.length,
+        `the slow spectator skipped fragments (got ${got.length})`,
+      );
       assert(got.length > 0);
       let previous = -1;
       let jumps = 0;
       for (const item of got) {
         assert(item.seq > previous, "sequence numbers increase");
-        assert(sameBytes(item.data, fragments[item.seq]), `fragment ${item.seq} is whole and byte-exact`);
-        assertEquals(item.jump, item.seq !== previous + 1 && previous !== -1, `jump flag on ${item.seq} after ${previous}`);
+        assert(
+          sameBytes(item.data, fragments[item.seq]),
+          `fragment ${item.seq} is whole and byte-exact`,
+        );
+        assertEquals(
+          item.jump,
+          item.seq !== previous + 1 && previous !== -1,
+          `jump flag on ${item.seq} after ${previous}`,
+        );
         if (item.jump) jumps++;
         previous = item.seq;
       }
@@ -114,14 +149,20 @@ for (const transport of testTransports()) {
   Deno.test(`[${transport}] a spectator that stays behind is told SLOW_SPECTATOR and dropped`, async () => {
     await using node = await startNode({
       transport,
-      env: { SPECTATOR_MAX_LAG_SECONDS: "0.5", SPECTATOR_MAX_QUEUE_MB: "1", SPECTATOR_STALL_TIMEOUT_SECONDS: "1" },
+      env: {
+        SPECTATOR_MAX_LAG_SECONDS: "0.5",
+        SPECTATOR_MAX_QUEUE_MB: "1",
+        SPECTATOR_STALL_TIMEOUT_SECONDS: "1",
+      },
     });
     const fragments = await bigFragments(30);
     await using publisher = await publisherFor(node.wsUrl, "stall");
     await using other = await spectatorFor(node.wsUrl, "stall", { maxInitialFragments: 0 });
     const slow = await RawWebSocket.connect(node.port);
     try {
-      await slow.sendText(`PULL:stream=stall&auth=${await pullToken("stall")}&max_initial_fragments=0`);
+      await slow.sendText(
+        `PULL:stream=stall&auth=${await pullToken("stall")}&max_initial_fragments=0`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
       for (const [index, fragment] of fragments.entries()) {
         publisher.sendFragment(0.1, fragment);
@@ -134,9 +175,13 @@ for (const transport of testTransports()) {
       assert(error !== undefined, `an E message: ${texts.slice(-3)}`);
       const message = parseMessage(error);
       assertEquals(message.type === "E" && message.code, "SLOW_SPECTATOR");
-      for (const item of got) assert(sameBytes(item.data, fragments[item.seq]), "every fragment it got is whole");
+      for (const item of got) {
+        assert(sameBytes(item.data, fragments[item.seq]), "every fragment it got is whole");
+      }
       // The other spectator got everything.
-      for (let index = 0; index < fragments.length; index++) assertEquals((await other.nextFragment()).header.seq, index);
+      for (let index = 0; index < fragments.length; index++) {
+        assertEquals((await other.nextFragment()).header.seq, index);
+      }
     } finally {
       await slow.close();
     }

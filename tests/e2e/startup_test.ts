@@ -20,13 +20,27 @@ async function runNode(env: Record<string, string>): Promise<{ code: number; std
 
 Deno.test("a bad configuration value stops start-up with one line naming it", async () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ ...TEST_SECRETS, HTTP_PORT: "http" }, /^error: invalid configuration: HTTP_PORT="http": expected a whole number from 0 to 65535$/],
-    [{ ...TEST_SECRETS, LOG_INFO: "perhaps" }, /^error: invalid configuration: LOG_INFO="perhaps": expected YES or NO$/],
     [
-      { ...TEST_SECRETS, TLS_ENABLED: "YES", TLS_CERTIFICATE: "/missing/cert.pem", TLS_PRIVATE_KEY: "/missing/key.pem" },
+      { ...TEST_SECRETS, HTTP_PORT: "http" },
+      /^error: invalid configuration: HTTP_PORT="http": expected a whole number from 0 to 65535$/,
+    ],
+    [
+      { ...TEST_SECRETS, LOG_INFO: "perhaps" },
+      /^error: invalid configuration: LOG_INFO="perhaps": expected YES or NO$/,
+    ],
+    [
+      {
+        ...TEST_SECRETS,
+        TLS_ENABLED: "YES",
+        TLS_CERTIFICATE: "/missing/cert.pem",
+        TLS_PRIVATE_KEY: "/missing/key.pem",
+      },
       /^error: invalid configuration: TLS_CERTIFICATE="\/missing\/cert.pem": no such file/,
     ],
-    [{ PUSH_SECRET: "x" }, /^error: invalid configuration: PULL_SECRET="": empty; set a secret, or PULL_AUTH_DISABLED=YES/],
+    [
+      { PUSH_SECRET: "x" },
+      /^error: invalid configuration: PULL_SECRET="": empty; set a secret, or PULL_AUTH_DISABLED=YES/,
+    ],
   ];
   for (const [env, pattern] of cases) {
     const { code, stderr } = await runNode(env);
@@ -40,8 +54,14 @@ Deno.test("a .env file configures the node; the environment wins over it", async
   const dir = await Deno.makeTempDir();
   const port = freePort();
   try {
-    await Deno.writeTextFile(`${dir}/.env`, `HTTP_PORT=${port}\nPULL_SECRET=from-file\nPUSH_SECRET=from-file\nNODE_ID=from-file\n`);
-    await using node = await startNode({ port, env: { ENV_FILE: `${dir}/.env`, NODE_ID: "from-env", HTTP_PORT: undefined } });
+    await Deno.writeTextFile(
+      `${dir}/.env`,
+      `HTTP_PORT=${port}\nPULL_SECRET=from-file\nPUSH_SECRET=from-file\nNODE_ID=from-file\n`,
+    );
+    await using node = await startNode({
+      port,
+      env: { ENV_FILE: `${dir}/.env`, NODE_ID: "from-env", HTTP_PORT: undefined },
+    });
     const stats = await (await fetch(`${node.httpUrl}/stats`)).json();
     assertEquals(stats.nodeId, "from-env");
   } finally {

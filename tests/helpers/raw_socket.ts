@@ -111,7 +111,9 @@ export class RawWebSocket {
   resume(): void {
     this.#loop ??= (async () => {
       for (;;) {
-        for (let frame = this.#takeFrame(); frame !== null; frame = this.#takeFrame()) this.frames.push(frame);
+        for (let frame = this.#takeFrame(); frame !== null; frame = this.#takeFrame()) {
+          this.frames.push(frame);
+        }
         this.#wake();
         if (this.#closed) return;
         try {
@@ -121,7 +123,9 @@ export class RawWebSocket {
           break;
         }
       }
-      for (let frame = this.#takeFrame(); frame !== null; frame = this.#takeFrame()) this.frames.push(frame);
+      for (let frame = this.#takeFrame(); frame !== null; frame = this.#takeFrame()) {
+        this.frames.push(frame);
+      }
       this.#wake();
     })();
   }
@@ -166,7 +170,9 @@ export class RawWebSocket {
       new DataView(frame.buffer).setBigUint64(2, BigInt(length));
     }
     frame.set(mask, header);
-    for (let index = 0; index < length; index++) frame[header + 4 + index] = payload[index] ^ mask[index & 3];
+    for (let index = 0; index < length; index++) {
+      frame[header + 4 + index] = payload[index] ^ mask[index & 3];
+    }
     let written = 0;
     while (written < frame.length) written += await this.#conn.write(frame.subarray(written));
   }

@@ -1,0 +1,214 @@
+/**
+ * Unit tests of the stream and the spectator queue. The socket is a recorder standing in for the
+ * transport (the real sockets are covered by tests/e2e); everything above it is the real code.
+ */
+
+import { assert, assertEquals, assertThrows } from "../tests/helpers/assert.ts";
+import { BufferMemory } from "./buffer_memory.ts";
+import { Logger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import { Spectator } from "./spectator.ts";
+import { Stream, type StreamEnd } from "./stream.ts";
+import type { ServerSocket, SocketListener, TextFrame } from "./transport/transport.ts";
+import { parseMessage } from "../shared/protocol.ts";
+import { ProtocolError } from "../shared/errors.ts";
+
+const metrics = new Metrics();
+const log = new Logger({
+  error: false,
+  warning: false,
+  info: false,
+  requests: false,
+  debug: false,
+  trace: false,
+});
+
+/** Records what would go on the wire; `bufferedAmount` is settable to play a slow reader. */
+class RecordingSocket implements ServerSocket {
+  sent: (string | Uint8Array)[] = [];
+  bufferedAmount = 0;
+  listen(_listener: SocketListener): void {}
+  sendText(frame: TextFrame): void {
+    this.sent.push(frame.text);
+  }
+  sendBinary(data: Uint8Array): void {
+    this.sent.push(data);
+  }
+  close(): void {}
+  terminate(): void {}
+  /** The `F`/`P` messages sent, parsed. */
+  headers() {
+    return this.sent.filter((item): item is string => typeof item === "string").map((text) =>
+      parseMessage(text)
+    );
+  }
+}
+
+function setup(options: { maxFragments?: number; limit?: number } = {}) {
+  const memory = new BufferMemory(options.limit);
+  const stream = new Stream({
+    id: "s",
+    maxFragments: options.maxFragments ?? 3,
+    memory,
+    metrics,
+    log,
+  });
+  return { stream, memory };
+}
+
+function spectator(socket: RecordingSocket, parts = false, ends: StreamEnd[] = []) {
+  return new Spectator(socket, {
+    parts,
+    policy: { maxQueueBytes: 1000, maxLagMs: 60_000, stallTimeoutMs: 60_000 },
+    metrics,
+    finish: (end) => ends.push(end),
+  });
+}
+
+const bytes = (size: number, fill = 1) => new Uint8Array(size).fill(fill);
+
+Deno.test("sequence numbers: the origin's when increasing, else continued here", () => {
+  const { stream } = setup();
+  assertEquals(stream.pushFragment({ type: "F", duration: 1 }, bytes(10)).seq, 0);
+  assertEquals(stream.pushFragment({ type: "F", duration: 1, seq: 7 }, bytes(10)).seq, 7);
+  const restarted = stream.pushFragment({ type: "F", duration: 1, seq: 2 }, bytes(10));
+  assertEquals(restarted.seq, 8);
+  assertEquals(restarted.info.discontinuity, true, "a restarted origin is a discontinuity");
+});
+
+Deno.test("the ring keeps the newest fragments and a new spectator gets min(max, buffered)", () => {
+  const { stream } = setup({ maxFragments: 3 });
+  for (let index = 0; index < 5; index++) {
+    stream.pushFragment({ type: "F", duration: 1 }, bytes(10));
+  }
+  const seqs = (max?: number, after?: number) => {
+    const socket = new RecordingSocket();
+    stream.attach(spectator(socket), { maxInitialFragments: max, after });
+    return socket.headers().map((message) =>
+      message.type === "F" ? [message.seq, message.jump ?? false] : null
+    );
+  };
+  assertEquals(seqs(), [[2, false], [3, false], [4, false]]);
+  assertEquals(seqs(2), [[3, false], [4, false]]);
+  assertEquals(seqs(0), []);
+  assertEquals(seqs(99), [[2, false], [3, false], [4, false]]);
+  // Resuming: after the last one it has, without duplicates; a gap is marked.
+  assertEquals(seqs(undefined, 3), [[4, false]]);
+  assertEquals(seqs(undefined, 4), []);
+  assertEquals(seqs(undefined, 0), [[2, true], [3, false], [4, false]]);
+  assertEquals(seqs(1, 2), [[4, true]]);
+  // A client ahead of the stream (the stream restarted with new numbers) gets the usual start, marked.
+  assertEquals(seqs(undefined, 100), [[2, true], [3, false], [4, false]]);
+});
+
+Deno.test("parts: forwarded to parts spectators at once, assembled for the others", () => {
+  const { stream, memory } = setup();
+  const whole = new RecordingSocket();
+  const parted = new RecordingSocket();
+  stream.attach(spectator(whole), {});
+  stream.attach(spectator(parted, true), {});
+  stream.pushPart({ type: "P", seq: 10, part: 0, time: 1000 }, bytes(4, 1));
+  assertEquals(parted.sent.length, 2, "part 0 forwarded at once");
+  assertEquals(whole.sent.length, 0, "whole-fragment spectators wait");
+  assertEquals(memory.used, 4, "parts in progress are counted");
+  stream.pushPart({ type: "P", seq: 10, part: 1, independent: true }, bytes(4, 2));
+  stream.pushPart({ type: "P", seq: 10, part: 2, last: true, duration: 2 }, bytes(4, 3));
+  assertEquals(parted.sent.length, 6);
+  assertEquals(whole.headers(), [{ type: "F", duration: 2, seq: 10, time: 1000 }]);
+  assertEquals(
+    whole.sent[1],
+    new Uint8Array([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]),
+    "concatenated in order",
+  );
+  assertEquals(memory.used, 12, "the assembled fragment is counted once");
+  // A late parts spectator joining mid-fragment gets the parts made so far.
+  stream.pushPart({ type: "P", seq: 11, part: 0 }, bytes(4));
+  stream.pushPart({ type: "P", seq: 11, part: 1, independent: true }, bytes(4));
+  stream.pushPart({ type: "P", seq: 11, part: 2 }, bytes(4));
+  const late = new RecordingSocket();
+  stream.attach(spectator(late, true), { maxInitialFragments: 0 });
+  assertEquals(
+    late.headers().map((message) => message.type === "P" && message.part),
+    [1, 2],
+    "from the newest independent part",
+  );
+  const joined = new RecordingSocket();
+  stream.attach(spectator(joined, true), { maxInitialFragments: 1 });
+  assertEquals(joined.headers().map((message) => message.type), ["F", "P", "P", "P"]);
+});
+
+Deno.test("parts out of order are a protocol error", () => {
+  const { stream } = setup();
+  assertThrows(() => stream.pushPart({ type: "P", seq: 1, part: 1 }, bytes(1)), ProtocolError);
+  stream.pushPart({ type: "P", seq: 1, part: 0 }, bytes(1));
+  assertThrows(() => stream.pushPart({ type: "P", seq: 1, part: 2 }, bytes(1)), ProtocolError);
+  assertThrows(() => stream.pushPart({ type: "P", seq: 2, part: 0 }, bytes(1)), ProtocolError);
+  assertThrows(() => stream.pushFragment({ type: "F", duration: 1 }, bytes(1)), ProtocolError);
+});
+
+Deno.test("a slow spectator skips whole fragments and the next one says jump", () => {
+  const { stream } = setup();
+  const socket = new RecordingSocket();
+  stream.attach(spectator(socket), {});
+  stream.pushFragment({ type: "F", duration: 1 }, bytes(100));
+  socket.bufferedAmount = 5000; // over maxQueueBytes
+  stream.pushFragment({ type: "F", duration: 1 }, bytes(100));
+  stream.pushFragment({ type: "F", duration: 1 }, bytes(100));
+  socket.bufferedAmount = 0;
+  stream.pushFragment({ type: "F", duration: 1 }, bytes(100));
+  assertEquals(
+    socket.headers().map((message) => message.type === "F" && [message.seq, message.jump ?? false]),
+    [
+      [0, false],
+      [3, true],
+    ],
+  );
+});
+
+Deno.test("a parts spectator is never cut mid-fragment", () => {
+  const { stream } = setup();
+  const socket = new RecordingSocket();
+  stream.attach(spectator(socket, true), {});
+  stream.pushPart({ type: "P", seq: 0, part: 0 }, bytes(10));
+  socket.bufferedAmount = 5000; // falls behind mid-fragment
+  stream.pushPart({ type: "P", seq: 0, part: 1, last: true, duration: 1 }, bytes(10));
+  stream.pushPart({ type: "P", seq: 1, part: 0 }, bytes(10)); // skipped at the boundary
+  stream.pushPart({ type: "P", seq: 1, part: 1, last: true, duration: 1 }, bytes(10));
+  socket.bufferedAmount = 0;
+  stream.pushPart({ type: "P", seq: 2, part: 0 }, bytes(10));
+  const sent = socket.headers().map((message) =>
+    message.type === "P" && `${message.seq}.${message.part}${message.jump ? "j" : ""}`
+  );
+  assertEquals(sent, ["0.0", "0.1", "2.0j"]);
+});
+
+Deno.test("ending releases every buffered byte and tells spectators", () => {
+  const { stream, memory } = setup();
+  const ends: StreamEnd[] = [];
+  stream.attach(spectator(new RecordingSocket(), false, ends), {});
+  stream.pushFragment({ type: "F", duration: 1 }, bytes(100));
+  stream.pushPart({ type: "P", seq: 5, part: 0 }, bytes(50));
+  assertEquals(memory.used, 150);
+  stream.end({ kind: "failed", code: "PUBLISHER_LOST", message: "gone" });
+  assertEquals(memory.used, 0);
+  assertEquals(ends, [{ kind: "failed", code: "PUBLISHER_LOST", message: "gone" }]);
+  const late: StreamEnd[] = [];
+  stream.attach(spectator(new RecordingSocket(), false, late), {});
+  assertEquals(late.length, 1, "a spectator attaching to an ended stream is told at once");
+});
+
+Deno.test("under the memory limit the ring degrades; live delivery goes on", () => {
+  const { stream, memory } = setup({ maxFragments: 10, limit: 250 });
+  const socket = new RecordingSocket();
+  stream.attach(spectator(socket), {});
+  for (let index = 0; index < 5; index++) {
+    stream.pushFragment({ type: "F", duration: 1 }, bytes(100));
+  }
+  assert(memory.used <= 250, `within the limit: ${memory.used}`);
+  assertEquals(stream.buffered.map((fragment) => fragment.seq), [3, 4]);
+  assertEquals(socket.headers().length, 5, "every fragment was still delivered live");
+  stream.pushFragment({ type: "F", duration: 1 }, bytes(300)); // larger than the whole limit
+  assertEquals(stream.buffered.length, 0);
+  assertEquals(memory.used, 0);
+  assertEquals(socket.headers().length, 6);
+});

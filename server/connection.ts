@@ -28,7 +28,7 @@ import type { Metrics } from "./metrics.ts";
 import { Publisher } from "./publisher.ts";
 import type { SourceChain } from "./sources/chain.ts";
 import type { LocalPublications } from "./sources/local.ts";
-import { Spectator } from "./spectator.ts";
+import { type SlowSpectatorPolicy, Spectator } from "./spectator.ts";
 import type { Stream } from "./stream.ts";
 import { type ServerSocket, TextFrame, type UpgradeRequest } from "./transport/transport.ts";
 
@@ -46,6 +46,8 @@ export interface ConnectionContext {
   sources: SourceChain;
   /** Counters. */
   metrics: Metrics;
+  /** The slow-spectator policy, shared by every spectator. */
+  spectatorPolicy: SlowSpectatorPolicy;
   /** Called once when the connection has closed. */
   forget(connection: Connection): void;
 }
@@ -78,8 +80,10 @@ export class Connection {
   #lastSent = this.#openedAt;
   #closingSince = 0;
   #spectatorSent = 0;
-  #held: Array<() => void> = [];
-  #abort = new AbortController();
+  /** Handlers of messages that arrived while the first message was being checked. */
+  #held: Array<() => void> | undefined;
+  /** Cancels the source lookup of a starting PULL when the connection closes. */
+  #abort: AbortController | undefined;
   #publisher: Publisher | undefined;
   #spectator: Spectator | undefined;
   #stream: Stream | undefined;
@@ -90,7 +94,9 @@ export class Connection {
     this.#context = context;
     this.remoteAddress = request.remoteAddress;
     this.#log = context.log.child(`conn ${this.id}`);
-    this.#log.request(`connected from ${request.remoteAddress} (${request.url.pathname})`);
+    if (context.log.flags.requests) {
+      this.#log.request(`connected from ${request.remoteAddress} (${request.url.pathname})`);
+    }
     context.metrics.connectionsTotal.inc();
     context.metrics.connections.inc({ role: "pending" });
     socket.listen({
@@ -142,6 +148,7 @@ export class Connection {
   /** Runs a handler now, or holds it while the first message is being checked. */
   #dispatch(handler: () => void): void {
     if (this.#state === "starting") {
+      this.#held ??= [];
       if (this.#held.length >= MAX_MESSAGES_WHILE_STARTING) {
         this.fail(ErrorCode.PROTOCOL_ERROR, "too many messages before OK");
         return;
@@ -160,7 +167,7 @@ export class Connection {
     switch (this.#state) {
       case "new":
         if (message.type === "PUSH") this.#start(() => this.#startPush(message));
-        else if (message.type === "PULL") this.#start(() => this.#startPull(message));
+        else if (message.type === "PULL") this.#start((signal) => this.#startPull(message, signal));
         else {throw new ProtocolError(
             ErrorCode.PROTOCOL_ERROR,
             `the first message must be PUSH or PULL, got ${message.type}`,
@@ -212,15 +219,20 @@ export class Connection {
     }
   }
 
-  #start(start: () => Promise<void>): void {
+  #start(start: (signal: AbortSignal) => Promise<void>): void {
     this.#state = "starting";
-    start().then(
+    this.#abort = new AbortController();
+    start(this.#abort.signal).then(
       () => {
-        const held = this.#held;
-        this.#held = [];
+        this.#abort = undefined;
+        const held = this.#held ?? [];
+        this.#held = undefined;
         for (const handler of held) this.#dispatch(handler);
       },
-      (error) => this.#handleError(error),
+      (error) => {
+        this.#abort = undefined;
+        this.#handleError(error);
+      },
     );
   }
 
@@ -247,7 +259,7 @@ export class Connection {
     this.#log.info(`publishing${message.parts ? " (parts)" : ""}`);
   }
 
-  async #startPull(message: PullMessage): Promise<void> {
+  async #startPull(message: PullMessage, signal: AbortSignal): Promise<void> {
     const { config, verifier, sources, metrics } = this.#context;
     checkStreamId(message.stream);
     await verifier.verify("PULL", message.stream, message.auth);
@@ -270,7 +282,7 @@ export class Connection {
         onlySource: message.onlySource === true,
         via: [...via, config.nodeId],
       },
-      this.#abort.signal,
+      signal,
     );
     if (this.#state !== "starting") return;
     this.#stream = stream;
@@ -281,11 +293,7 @@ export class Connection {
     metrics.connections.inc({ role: "spectator" });
     const spectator = new Spectator(this.#socket, {
       parts: message.parts === true,
-      policy: {
-        maxQueueBytes: config.spectators.maxQueueBytes,
-        maxLagMs: config.spectators.maxLagSeconds * 1000,
-        stallTimeoutMs: config.spectators.stallTimeoutSeconds * 1000,
-      },
+      policy: this.#context.spectatorPolicy,
       metrics,
       finish: (end) => {
         if (end.kind === "failed") {
@@ -312,7 +320,7 @@ export class Connection {
       this.fail(error.code, error.message);
       return;
     }
-    if (this.#abort.signal.aborted) return;
+    if (!this.#open) return;
     this.#log.error(
       `unexpected failure: ${error instanceof Error ? error.stack ?? error.message : error}`,
     );
@@ -339,7 +347,7 @@ export class Connection {
     if (!this.#open) return;
     this.#state = "closing";
     this.#closingSince = performance.now();
-    this.#abort.abort();
+    this.#abort?.abort();
     this.#socket.close(code, reason);
   }
 
@@ -382,8 +390,8 @@ export class Connection {
     if (this.#state === "closed") return;
     const role = this.role;
     this.#state = "closed";
-    this.#abort.abort();
-    this.#held = [];
+    this.#abort?.abort();
+    this.#held = undefined;
     this.#publisher?.connectionClosed(
       `connection closed, code ${code}${reason ? ` ${reason}` : ""}`,
     );

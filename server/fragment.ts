@@ -6,14 +6,14 @@
  * ```ts
  * import { Fragment } from "./fragment.ts";
  * const fragment = new Fragment({ seq: 4, duration: 2, discontinuity: false, assembled: false }, new Uint8Array(188));
- * console.assert(fragment.header(false).text === "F:duration=2&seq=4");
- * console.assert(fragment.header(true).text === "F:duration=2&seq=4&jump=1");
+ * console.assert(fragment.message(false).header.text === "F:duration=2&seq=4");
+ * console.assert(fragment.message(true).header.text === "F:duration=2&seq=4&jump=1");
  * ```
  * @module
  */
 
 import { writeMessage } from "../shared/protocol.ts";
-import { TextFrame } from "./transport/transport.ts";
+import { MediaMessage, TextFrame } from "./transport/transport.ts";
 
 /** What identifies and times a fragment. */
 export interface FragmentInfo {
@@ -37,7 +37,7 @@ export class Fragment {
   readonly data: Uint8Array;
   /** `performance.now()` when the node had the whole fragment. */
   readonly receivedAt: number;
-  #headers: [TextFrame | undefined, TextFrame | undefined] = [undefined, undefined];
+  #messages: [MediaMessage | undefined, MediaMessage | undefined] = [undefined, undefined];
 
   /** Wraps received bytes. */
   constructor(info: FragmentInfo, data: Uint8Array, receivedAt = performance.now()) {
@@ -51,17 +51,20 @@ export class Fragment {
     return this.info.seq;
   }
 
-  /** The `F` message for this fragment, with `jump=1` when the spectator skipped fragments before it. */
-  header(jump: boolean): TextFrame {
+  /** `F` + bytes for this fragment, with `jump=1` when the spectator skipped fragments before it. */
+  message(jump: boolean): MediaMessage {
     const index = jump ? 1 : 0;
-    return this.#headers[index] ??= new TextFrame(writeMessage({
-      type: "F",
-      duration: this.info.duration,
-      seq: this.info.seq,
-      time: this.info.time,
-      discontinuity: this.info.discontinuity || undefined,
-      jump: jump || undefined,
-    }));
+    return this.#messages[index] ??= new MediaMessage(
+      new TextFrame(writeMessage({
+        type: "F",
+        duration: this.info.duration,
+        seq: this.info.seq,
+        time: this.info.time,
+        discontinuity: this.info.discontinuity || undefined,
+        jump: jump || undefined,
+      })),
+      this.data,
+    );
   }
 }
 
@@ -91,7 +94,7 @@ export class Part {
   readonly data: Uint8Array;
   /** `performance.now()` when the node received it. */
   readonly receivedAt: number;
-  #headers: [TextFrame | undefined, TextFrame | undefined] = [undefined, undefined];
+  #messages: [MediaMessage | undefined, MediaMessage | undefined] = [undefined, undefined];
 
   /** Wraps received bytes. */
   constructor(info: PartInfo, data: Uint8Array, receivedAt = performance.now()) {
@@ -100,20 +103,23 @@ export class Part {
     this.receivedAt = receivedAt;
   }
 
-  /** The `P` message for this part, with `jump=1` when the spectator skipped fragments before it. */
-  header(jump: boolean): TextFrame {
+  /** `P` + bytes for this part, with `jump=1` when the spectator skipped fragments before it. */
+  message(jump: boolean): MediaMessage {
     const index = jump ? 1 : 0;
-    return this.#headers[index] ??= new TextFrame(writeMessage({
-      type: "P",
-      seq: this.info.seq,
-      part: this.info.index,
-      independent: this.info.independent || undefined,
-      last: this.info.last || undefined,
-      duration: this.info.last ? this.info.duration : undefined,
-      time: this.info.time,
-      discontinuity: this.info.discontinuity || undefined,
-      jump: jump || undefined,
-    }));
+    return this.#messages[index] ??= new MediaMessage(
+      new TextFrame(writeMessage({
+        type: "P",
+        seq: this.info.seq,
+        part: this.info.index,
+        independent: this.info.independent || undefined,
+        last: this.info.last || undefined,
+        duration: this.info.last ? this.info.duration : undefined,
+        time: this.info.time,
+        discontinuity: this.info.discontinuity || undefined,
+        jump: jump || undefined,
+      })),
+      this.data,
+    );
   }
 }
 

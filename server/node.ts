@@ -78,6 +78,11 @@ export class CdnNode implements RequestHandler {
       publications: this.publications,
       sources: this.sources,
       metrics: this.metrics,
+      spectatorPolicy: {
+        maxQueueBytes: config.spectators.maxQueueBytes,
+        maxLagMs: config.spectators.maxLagSeconds * 1000,
+        stallTimeoutMs: config.spectators.stallTimeoutSeconds * 1000,
+      },
       forget: (connection) => this.#connections.delete(connection),
     };
     this.#http = createHttpHandler(this);
@@ -118,6 +123,7 @@ export class CdnNode implements RequestHandler {
       const stream = this.publications.get(id)!;
       return { id, origin: "local", spectators: stream.spectatorCount, lastSeq: stream.lastSeq };
     });
+    const relayed = this.sources.sources.flatMap((source) => source.stats?.() ?? []);
     let publishers = 0;
     let spectators = 0;
     for (const connection of this.#connections) {
@@ -131,7 +137,7 @@ export class CdnNode implements RequestHandler {
       publishers,
       spectators,
       bufferBytes: this.memory.used,
-      streams,
+      streams: [...streams, ...relayed],
     };
   }
 

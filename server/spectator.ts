@@ -21,7 +21,7 @@ import { ErrorCode } from "../shared/errors.ts";
 import type { Fragment, Part } from "./fragment.ts";
 import type { Metrics } from "./metrics.ts";
 import type { StreamEnd } from "./stream.ts";
-import type { ServerSocket, TextFrame } from "./transport/transport.ts";
+import type { MediaMessage, ServerSocket } from "./transport/transport.ts";
 
 /** When a spectator counts as too slow. */
 export interface SlowSpectatorPolicy {
@@ -93,12 +93,12 @@ export class Spectator {
   sendInitial(fragments: readonly Fragment[], parts: readonly Part[], jumpFirst: boolean): void {
     let jump = jumpFirst;
     for (const fragment of fragments) {
-      this.#send(fragment.header(jump), fragment.data, "fragment");
+      this.#send(fragment.message(jump), "fragment");
       jump = false;
     }
     if (this.wantsParts && parts.length > 0) {
       for (const part of parts) {
-        this.#send(part.header(jump), part.data, "part");
+        this.#send(part.message(jump), "part");
         jump = false;
       }
       const last = parts[parts.length - 1].info;
@@ -111,7 +111,7 @@ export class Spectator {
   offerFragment(fragment: Fragment): void {
     if (this.#done || (this.wantsParts && fragment.info.assembled)) return;
     if (!this.#mayStartFragment()) return;
-    this.#send(fragment.header(this.#jumpPending), fragment.data, "fragment", fragment.receivedAt);
+    this.#send(fragment.message(this.#jumpPending), "fragment", fragment.receivedAt);
     this.#caughtUp();
   }
 
@@ -124,13 +124,13 @@ export class Spectator {
         this.#inFragment = null;
         return;
       }
-      this.#send(part.header(this.#jumpPending), part.data, "part", part.receivedAt);
+      this.#send(part.message(this.#jumpPending), "part", part.receivedAt);
       this.#caughtUp();
       this.#inFragment = last ? null : seq;
       return;
     }
     if (this.#inFragment !== seq) return; // skipping this fragment, or joined after it began
-    this.#send(part.header(false), part.data, "part", part.receivedAt);
+    this.#send(part.message(false), "part", part.receivedAt);
     if (last) this.#inFragment = null;
   }
 
@@ -203,14 +203,13 @@ export class Spectator {
   }
 
   /** Hands one message to the socket; `receivedAt` (live media only) feeds the delay histogram. */
-  #send(header: TextFrame, data: Uint8Array, kind: "fragment" | "part", receivedAt?: number): void {
+  #send(message: MediaMessage, kind: "fragment" | "part", receivedAt?: number): void {
     const now = performance.now();
-    this.#socket.sendText(header);
-    this.#socket.sendBinary(data);
-    this.#sent += header.bytes.byteLength + data.byteLength;
+    this.#socket.sendMedia(message);
+    this.#sent += message.wireLength;
     this.#marks.push({ end: this.#sent, at: now });
     const metrics = this.#options.metrics;
-    metrics.bytesOut.inc(data.byteLength);
+    metrics.bytesOut.inc(message.data.byteLength);
     metrics.messagesOut.inc({ kind });
     if (receivedAt !== undefined) metrics.sendDelay.observe((now - receivedAt) / 1000);
   }

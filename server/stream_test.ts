@@ -9,7 +9,12 @@ import { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { Spectator } from "./spectator.ts";
 import { Stream, type StreamEnd } from "./stream.ts";
-import type { ServerSocket, SocketListener, TextFrame } from "./transport/transport.ts";
+import type {
+  MediaMessage,
+  ServerSocket,
+  SocketListener,
+  TextFrame,
+} from "./transport/transport.ts";
 import { parseMessage } from "../shared/protocol.ts";
 import { ProtocolError } from "../shared/errors.ts";
 
@@ -33,6 +38,9 @@ class RecordingSocket implements ServerSocket {
   }
   sendBinary(data: Uint8Array): void {
     this.sent.push(data);
+  }
+  sendMedia(message: MediaMessage): void {
+    this.sent.push(message.header.text, message.data);
   }
   close(): void {}
   terminate(): void {}

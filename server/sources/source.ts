@@ -39,6 +39,8 @@ export interface StreamSource {
    * `ProtocolError` for a definite refusal (a relay loop). Gives up when `signal` aborts.
    */
   find(request: PullRequest, signal: AbortSignal): Promise<Stream | null>;
+  /** The streams this source feeds now, for `/stats` (sources that feed none may leave it out). */
+  stats?(): Record<string, unknown>[];
   /** Stops everything the source started (upstream connections, timers). */
   destroy(): Promise<void>;
 }

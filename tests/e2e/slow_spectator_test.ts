@@ -169,7 +169,15 @@ for (const transport of testTransports()) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         if (index === 29) slow.resume(); // 3 s: behind for longer than the stall timeout
       }
-      assert(await slow.waitFor(() => slow.closed, 10000), "the node closed the slow spectator");
+      const closed = await slow.waitFor(() => slow.closed, 10000);
+      assert(
+        closed,
+        `the node closed the slow spectator (last frames: ${
+          slow.frames.slice(-3).map((frame) =>
+            frame.opcode === 2 ? frame.payload.length : decoder.decode(frame.payload)
+          )
+        })`,
+      );
       const { texts, fragments: got } = readFrames(slow.frames);
       const error = texts.find((text) => text.startsWith("E"));
       assert(error !== undefined, `an E message: ${texts.slice(-3)}`);

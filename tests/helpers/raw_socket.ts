@@ -113,6 +113,10 @@ export class RawWebSocket {
       for (;;) {
         for (let frame = this.#takeFrame(); frame !== null; frame = this.#takeFrame()) {
           this.frames.push(frame);
+          // Answer the closing handshake, as every compliant client does.
+          if (frame.opcode === 8) {
+            await this.sendFrame(8, frame.payload.slice(0, 2)).catch(() => {});
+          }
         }
         this.#wake();
         if (this.#closed) return;

@@ -15,6 +15,7 @@
 import type {
   Listener,
   ListenOptions,
+  MediaMessage,
   RequestHandler,
   ServerSocket,
   SocketListener,
@@ -63,6 +64,12 @@ class DenoServerSocket implements ServerSocket {
 
   sendBinary(data: Uint8Array): void {
     if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(data);
+  }
+
+  sendMedia(message: MediaMessage): void {
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    this.#socket.send(message.header.text);
+    this.#socket.send(message.data);
   }
 
   close(code = 1000, reason = ""): void {

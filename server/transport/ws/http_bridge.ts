@@ -13,15 +13,30 @@
 import type http from "node:http";
 import { Readable } from "node:stream";
 
-/** Builds a Web `Request` (headers and, for methods with one, a streamed body) from a Node one. */
-export function toWebRequest(request: http.IncomingMessage, secure: boolean): Request {
+/** The headers of a Node request as Web `Headers`. */
+export function toHeaders(request: http.IncomingMessage): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined) continue;
     for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
   }
+  return headers;
+}
+
+/** The full URL of a Node request. */
+export function requestUrl(request: http.IncomingMessage, secure: boolean): URL {
   const host = request.headers.host ?? "localhost";
-  const url = new URL(request.url ?? "/", `${secure ? "https" : "http"}://${host}`);
+  try {
+    return new URL(request.url ?? "/", `${secure ? "https" : "http"}://${host}`);
+  } catch {
+    return new URL(request.url ?? "/", "http://localhost");
+  }
+}
+
+/** Builds a Web `Request` (headers and, for methods with one, a streamed body) from a Node one. */
+export function toWebRequest(request: http.IncomingMessage, secure: boolean): Request {
+  const headers = toHeaders(request);
+  const url = requestUrl(request, secure);
   const method = request.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD" && !request.headers.upgrade;
   return new Request(url, {

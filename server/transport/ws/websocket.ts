@@ -20,6 +20,7 @@ import type { Duplex } from "node:stream";
 import {
   type Listener,
   type ListenOptions,
+  type MediaMessage,
   normalizeAddress,
   type RequestHandler,
   type ServerSocket,
@@ -28,7 +29,7 @@ import {
   type TlsCertificate,
   type Transport,
 } from "../transport.ts";
-import { toWebRequest, writeWebResponse } from "./http_bridge.ts";
+import { requestUrl, toHeaders, toWebRequest, writeWebResponse } from "./http_bridge.ts";
 
 const TOO_LARGE = 1009;
 
@@ -52,9 +53,12 @@ class NodeWebSocket extends WebSocket {
 /** A {@linkcode ServerSocket} over one `ws` socket. */
 class WsServerSocket implements ServerSocket {
   #socket: NodeWebSocket;
+  #raw: Duplex;
 
-  constructor(socket: NodeWebSocket) {
+  /** Wraps a `ws` socket and the TCP (or TLS) socket it runs on. */
+  constructor(socket: NodeWebSocket, raw: Duplex) {
     this.#socket = socket;
+    this.#raw = raw;
   }
 
   get bufferedAmount(): number {
@@ -81,6 +85,18 @@ class WsServerSocket implements ServerSocket {
   sendBinary(data: Uint8Array): void {
     if (this.#socket.readyState !== WebSocket.OPEN) return;
     this.#socket.send(data, { binary: true });
+  }
+
+  /**
+   * Writes the pre-framed prefix (text frame + binary header) and the shared payload straight to the
+   * socket `ws` runs on: no per-spectator framing and no copy of the payload in our code. This is
+   * safe because compression is off, so `ws` queues nothing of its own and writes go in order;
+   * `bufferedAmount` still counts these bytes.
+   */
+  sendMedia(message: MediaMessage): void {
+    if (this.#socket.readyState !== WebSocket.OPEN || this.#raw.destroyed) return;
+    this.#raw.write(message.wirePrefix);
+    this.#raw.write(message.data);
   }
 
   close(code = 1000, reason = ""): void {
@@ -130,10 +146,15 @@ export const wsTransport: Transport = {
         return;
       }
       sockets.handleUpgrade(request, socket, head, (ws) => {
-        const webRequest = toWebRequest(request, options.tls !== undefined);
-        handler.onSocket(new WsServerSocket(ws as NodeWebSocket), {
-          url: new URL(webRequest.url),
-          headers: webRequest.headers,
+        const secure = options.tls !== undefined;
+        // URL and headers are built only if the node asks for them (most connections never do).
+        handler.onSocket(new WsServerSocket(ws as NodeWebSocket, socket), {
+          get url() {
+            return requestUrl(request, secure);
+          },
+          get headers() {
+            return toHeaders(request);
+          },
           remoteAddress: normalizeAddress(request.socket.remoteAddress),
         });
       });

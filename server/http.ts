@@ -1,7 +1,7 @@
 /**
  * Plain HTTP routes of a node: `GET /health`, `/metrics`, `/stats`, the built player under
- * `/player/`, and a clear 4xx for anything else. A plain function of a `Request`, so tests can call
- * it without a network.
+ * `/player/` (`SERVE_PLAYER`), and a clear 4xx for anything else. A plain function of a `Request`,
+ * so tests can call it without a network.
  *
  * @example
  * ```ts ignore
@@ -48,6 +48,12 @@ async function route(node: CdnNode, request: Request, url: URL): Promise<Respons
     case "/stats":
       return Response.json(node.stats());
   }
+  if (node.config.servePlayer && url.pathname === "/player") {
+    return new Response(null, { status: 308, headers: { location: `/player/${url.search}` } });
+  }
+  if (node.config.servePlayer && url.pathname.startsWith("/player/")) {
+    return await playerFile(url.pathname.slice("/player/".length));
+  }
   if (node.isWebSocketPath(url.pathname)) {
     return text(
       "this is the WebSocket endpoint of an HLS WebSocket CDN node: connect with a WebSocket client",
@@ -58,4 +64,40 @@ async function route(node: CdnNode, request: Request, url: URL): Promise<Respons
     );
   }
   return text(`not found: ${url.pathname}`, 404);
+}
+
+/** Where `deno task build` writes the player. */
+const PLAYER_DIR = new URL("../client/dist/", import.meta.url);
+
+const PLAYER_TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  mjs: "text/javascript; charset=utf-8",
+  map: "application/json; charset=utf-8",
+  ts: "text/plain; charset=utf-8",
+  mts: "text/plain; charset=utf-8",
+};
+
+/** A file of the built player (`SERVE_PLAYER`); `/player/` is the watch page. */
+async function playerFile(name: string): Promise<Response> {
+  if (name === "") name = "watch.html";
+  const extension = name.slice(name.lastIndexOf(".") + 1);
+  if (
+    !/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/.test(name) ||
+    !(extension in PLAYER_TYPES)
+  ) {
+    return text(`not found: /player/${name}`, 404);
+  }
+  try {
+    const body = await Deno.readFile(new URL(name, PLAYER_DIR));
+    return new Response(body, {
+      headers: {
+        "content-type": PLAYER_TYPES[extension],
+        "cache-control": "no-cache",
+        "access-control-allow-origin": "*",
+      },
+    });
+  } catch {
+    return text(`not found: /player/${name} (build the player with 'deno task build')`, 404);
+  }
 }

@@ -1,0 +1,159 @@
+/**
+ * One queue of operations per SourceBuffer: appends, removes and timestamp-offset changes run one
+ * after another, each after the previous `updateend`, which is the only order MSE accepts. A full
+ * buffer (`QuotaExceededError`) asks the owner to free space once, then the append is retried.
+ *
+ * @example
+ * ```ts ignore
+ * const queue = new SourceBufferQueue(mediaSource.addSourceBuffer(type), { onQuota: trim });
+ * await queue.append(init);
+ * await queue.append(segment);
+ * await queue.remove(0, 10);
+ * ```
+ * @module
+ */
+
+type Operation =
+  | { kind: "append"; data: Uint8Array }
+  | { kind: "remove"; start: number; end: number }
+  | { kind: "offset"; value: number; abort: boolean }
+  | { kind: "barrier" };
+
+interface Queued {
+  operation: Operation;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  retried?: boolean;
+}
+
+/** How the queue asks for room. */
+export interface SourceBufferQueueOptions {
+  /** The buffer is full: free space (remove old media) and resolve when done. */
+  onQuota?: () => Promise<void>;
+}
+
+/** Serializes the operations of one SourceBuffer. */
+export class SourceBufferQueue {
+  /** The SourceBuffer. */
+  readonly buffer: SourceBuffer;
+  #options: SourceBufferQueueOptions;
+  #queue: Queued[] = [];
+  #current: Queued | null = null;
+  #destroyed = false;
+  #onUpdateEnd = () => this.#finish(null);
+  #onError = () => this.#finish(new Error("SourceBuffer error"));
+
+  /** Takes over a SourceBuffer. */
+  constructor(buffer: SourceBuffer, options: SourceBufferQueueOptions = {}) {
+    this.buffer = buffer;
+    this.#options = options;
+    buffer.addEventListener("updateend", this.#onUpdateEnd);
+    buffer.addEventListener("error", this.#onError);
+  }
+
+  /** Operations waiting or running. */
+  get length(): number {
+    return this.#queue.length + (this.#current ? 1 : 0);
+  }
+
+  /** End of the buffered media, or 0. */
+  get bufferedEnd(): number {
+    try {
+      const ranges = this.buffer.buffered;
+      return ranges.length ? ranges.end(ranges.length - 1) : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Appends bytes. */
+  append(data: Uint8Array): Promise<void> {
+    return this.#push({ kind: "append", data });
+  }
+
+  /** Removes media from `start` to `end` seconds. */
+  remove(start: number, end: number): Promise<void> {
+    return this.#push({ kind: "remove", start, end });
+  }
+
+  /** Sets `timestampOffset`; `abort` first resets the parser (needed for MPEG-TS after a jump). */
+  setTimestampOffset(value: number, abort = false): Promise<void> {
+    return this.#push({ kind: "offset", value, abort });
+  }
+
+  /** Resolves once every operation queued before it has finished. */
+  drained(): Promise<void> {
+    return this.#push({ kind: "barrier" });
+  }
+
+  #push(operation: Operation): Promise<void> {
+    if (this.#destroyed) return Promise.reject(new Error("SourceBuffer queue destroyed"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ operation, resolve, reject });
+      this.#next();
+    });
+  }
+
+  #next(): void {
+    while (this.#current === null && this.#queue.length > 0 && !this.#destroyed) {
+      if (this.buffer.updating) return;
+      const item = this.#queue.shift()!;
+      const operation = item.operation;
+      try {
+        if (operation.kind === "barrier") {
+          item.resolve();
+          continue;
+        }
+        if (operation.kind === "offset") {
+          if (operation.abort) this.buffer.abort();
+          this.buffer.timestampOffset = operation.value;
+          item.resolve();
+          continue;
+        }
+        this.#current = item;
+        if (operation.kind === "append") this.buffer.appendBuffer(operation.data as BufferSource);
+        else this.buffer.remove(operation.start, operation.end);
+      } catch (error) {
+        this.#current = null;
+        if (
+          error instanceof DOMException && error.name === "QuotaExceededError" && !item.retried &&
+          this.#options.onQuota
+        ) {
+          item.retried = true;
+          this.#queue.unshift(item);
+          const onQuota = this.#options.onQuota;
+          // Let the owner queue its removes first, then retry the append after them.
+          this.#queue.shift();
+          onQuota().finally(() => {
+            this.#queue.push(item);
+            this.#next();
+          });
+          return;
+        }
+        item.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  #finish(error: Error | null): void {
+    const item = this.#current;
+    this.#current = null;
+    if (item !== null) {
+      if (error === null) item.resolve();
+      else item.reject(error);
+    }
+    this.#next();
+  }
+
+  /** Rejects what is waiting and lets go of the SourceBuffer. */
+  destroy(): void {
+    this.#destroyed = true;
+    this.buffer.removeEventListener("updateend", this.#onUpdateEnd);
+    this.buffer.removeEventListener("error", this.#onError);
+    const error = new Error("SourceBuffer queue destroyed");
+    for (const item of this.#queue) item.reject(error);
+    this.#current?.reject(error);
+    this.#queue = [];
+    this.#current = null;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Options of the player: the existing player's names and meanings, our extensions, their
+ * defaults, and the one function that checks them and names the bad value.
+ *
+ * @example
+ * ```ts
+ * import { resolveOptions } from "./options.ts";
+ * const options = resolveOptions({ cdnServerUrl: "ws://127.0.0.1:8080/", streamId: "a", authToken: "" });
+ * console.assert(options.delay === 0.5 && options.maxInitialFragments === 1 && options.parts);
+ * ```
+ * @module
+ */
+
+/** How MPEG-TS reaches the SourceBuffer. */
+export type MediaPath = "auto" | "transmux" | "direct";
+
+/** Options of `new HlsWebSocket(options)`. */
+export interface HlsWebSocketOptions {
+  /** WebSocket URL of a node, like `wss://cdn.example.com/`. Required. */
+  cdnServerUrl: string;
+  /** The stream to pull. Required. */
+  streamId: string;
+  /** Pull token (JWT); may be empty where the node needs none. */
+  authToken: string;
+  /**
+   * Target delay behind live in seconds: how far the frame on screen stays behind the newest media
+   * received. The player raises it when the stream's delivery needs more (whole fragments need at
+   * least one fragment). Settable while playing with `setDelayOptions`. @default 0.5
+   */
+  delay?: number;
+  /** Beyond this delay the player jumps forward instead of catching up. @default delay + 1.5 */
+  maxDelay?: number;
+  /** Seconds of media kept in the source buffer, behind and ahead of the playhead. @default 2 x maxDelay, at least 6 */
+  maxBufferDuration?: number;
+  /** Sent as `max_initial_fragments`: buffered fragments the node sends before live ones. @default 1 */
+  maxInitialFragments?: number;
+  /** Fragments and parts waiting to be transmuxed; beyond it the oldest are dropped and the player resyncs. @default 32 */
+  maxFragmentQueueLength?: number;
+  /** Segments waiting to be appended to a SourceBuffer; beyond it the player resyncs. @default 32 */
+  maxSegmentQueueLength?: number;
+  /** Milliseconds to wait for media, at start and after a loss, before giving up with an error. @default 30000 */
+  timeout?: number;
+  /** Log to the console. @default false */
+  debug?: boolean;
+  /** Extension: ask the node for parts of fragments as they are made (`parts=1`). @default true */
+  parts?: boolean;
+  /** Extension: `transmux` (MPEG-TS to fMP4 with mux.js), `direct` (MPEG-TS into MSE) or `auto` (the faster one this browser supports). @default "auto" */
+  mediaPath?: MediaPath;
+  /** Extension: transmux in a Web Worker (falls back to the page's thread if the worker cannot start). @default true */
+  worker?: boolean;
+  /** Extension: URL of `hls-websocket-cdn.worker.js`. @default next to the player's script */
+  workerUrl?: string;
+  /** Extension: the fastest playback rate used to catch up. @default 1.1 */
+  maxCatchUpRate?: number;
+}
+
+/** Options with every default filled in. */
+export type ResolvedOptions =
+  & Required<Omit<HlsWebSocketOptions, "maxDelay" | "maxBufferDuration" | "workerUrl">>
+  & {
+    /** Explicit `maxDelay`, if given. */
+    maxDelay: number | undefined;
+    /** Explicit `maxBufferDuration`, if given. */
+    maxBufferDuration: number | undefined;
+    /** Explicit `workerUrl`, if given. */
+    workerUrl: string | undefined;
+  };
+
+/** Default target delay (seconds behind the newest media received). */
+export const DEFAULT_DELAY = 0.5;
+/** Default extra delay before a jump, over the target. */
+export const DEFAULT_MAX_DELAY_MARGIN = 1.5;
+
+function positive(name: string, value: unknown, fallback: number, allowZero = false): number {
+  if (value === undefined || value === null) return fallback;
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)
+  ) {
+    throw new TypeError(
+      `HlsWebSocket: option ${name} must be a ${
+        allowZero ? "non-negative" : "positive"
+      } number, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function optionalPositive(name: string, value: unknown): number | undefined {
+  return value === undefined || value === null ? undefined : positive(name, value, 0);
+}
+
+/** Checks options and fills in defaults; throws a `TypeError` naming the first bad option. */
+export function resolveOptions(options: HlsWebSocketOptions): ResolvedOptions {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("HlsWebSocket: options must be an object");
+  }
+  if (typeof options.cdnServerUrl !== "string" || !/^wss?:\/\//i.test(options.cdnServerUrl)) {
+    throw new TypeError(
+      `HlsWebSocket: option cdnServerUrl must be a ws:// or wss:// URL, got ${
+        String(options.cdnServerUrl)
+      }`,
+    );
+  }
+  if (typeof options.streamId !== "string" || options.streamId === "") {
+    throw new TypeError("HlsWebSocket: option streamId must be a non-empty string");
+  }
+  const mediaPath = options.mediaPath ?? "auto";
+  if (!["auto", "transmux", "direct"].includes(mediaPath)) {
+    throw new TypeError(
+      `HlsWebSocket: option mediaPath must be auto, transmux or direct, got ${String(mediaPath)}`,
+    );
+  }
+  return {
+    cdnServerUrl: options.cdnServerUrl,
+    streamId: options.streamId,
+    authToken: typeof options.authToken === "string" ? options.authToken : "",
+    delay: positive("delay", options.delay, DEFAULT_DELAY, true),
+    maxDelay: optionalPositive("maxDelay", options.maxDelay),
+    maxBufferDuration: optionalPositive("maxBufferDuration", options.maxBufferDuration),
+    maxInitialFragments: Math.floor(
+      positive("maxInitialFragments", options.maxInitialFragments, 1, true),
+    ),
+    maxFragmentQueueLength: Math.floor(
+      positive("maxFragmentQueueLength", options.maxFragmentQueueLength, 32),
+    ),
+    maxSegmentQueueLength: Math.floor(
+      positive("maxSegmentQueueLength", options.maxSegmentQueueLength, 32),
+    ),
+    timeout: positive("timeout", options.timeout, 30000),
+    debug: options.debug === true,
+    parts: options.parts !== false,
+    mediaPath,
+    worker: options.worker !== false,
+    workerUrl: options.workerUrl,
+    maxCatchUpRate: Math.max(1, positive("maxCatchUpRate", options.maxCatchUpRate, 1.1)),
+  };
+}

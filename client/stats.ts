@@ -1,0 +1,97 @@
+/**
+ * What a page can show about playback: one snapshot type, and the sliding-window counters behind
+ * the rates in it.
+ *
+ * @example
+ * ```ts
+ * import { RateWindow } from "./stats.ts";
+ * const window = new RateWindow(1000);
+ * window.add(0, 1000);
+ * window.add(500, 1000);
+ * console.assert(window.perSecond(1000) === 2000);
+ * ```
+ * @module
+ */
+
+import type { PlayerState } from "./events.ts";
+
+/** A snapshot of the player, from the `stats` getter and the `stats` event. */
+export interface PlayerStats {
+  /** What the player is doing. */
+  state: PlayerState;
+  /** End-to-end latency in seconds (publisher clock to screen), or null when unknown. */
+  latency: number | null;
+  /** Seconds behind the newest media received. */
+  delay: number;
+  /** The delay the player holds now, in seconds. */
+  targetDelay: number;
+  /** Seconds buffered ahead of the playhead. */
+  bufferLength: number;
+  /** Received media bitrate over the last five seconds, in bits per second. */
+  bitrate: number;
+  /** Media bytes received since `start()`. */
+  bytesReceived: number;
+  /** Frames the browser dropped (`getVideoPlaybackQuality`). */
+  droppedFrames: number;
+  /** Frames the browser decoded. */
+  decodedFrames: number;
+  /** Reconnections since `start()`. */
+  reconnects: number;
+  /** Times playback ran out of media. */
+  stalls: number;
+  /** Jumps to live (latency too high, gaps, stalls). */
+  jumps: number;
+  /** Whether the node sends parts of fragments. */
+  parts: boolean;
+  /** `transmux` or `direct`, once media arrived. */
+  mediaPath: "transmux" | "direct" | null;
+  /** Whether transmuxing runs in a Web Worker. */
+  worker: boolean;
+  /** The codecs of the stream, as given to MSE. */
+  codecs: string;
+  /** Milliseconds from `start()` to the first decoded frame, once there was one. */
+  timeToFirstFrame: number | null;
+  /** Mean milliseconds from the arrival of a fragment or part to the end of its append, last five seconds. */
+  appendLatency: number | null;
+  /** Current playback rate. */
+  playbackRate: number;
+}
+
+/** Sums values over a sliding window of time. */
+export class RateWindow {
+  #windowMs: number;
+  #times: number[] = [];
+  #values: number[] = [];
+  #sum = 0;
+
+  /** A window of `windowMs` milliseconds. */
+  constructor(windowMs: number) {
+    this.#windowMs = windowMs;
+  }
+
+  /** Adds a value observed at time `at` (ms). */
+  add(at: number, value: number): void {
+    this.#times.push(at);
+    this.#values.push(value);
+    this.#sum += value;
+  }
+
+  #expire(now: number): void {
+    while (this.#times.length > 0 && this.#times[0] <= now - this.#windowMs) {
+      this.#times.shift();
+      this.#sum -= this.#values.shift()!;
+    }
+  }
+
+  /** The sum over the window ending at `now`, per second. */
+  perSecond(now: number): number {
+    this.#expire(now);
+    return this.#sum * 1000 / this.#windowMs;
+  }
+
+  /** The mean of the values in the window ending at `now`, or null when empty. */
+  mean(now: number): number | null {
+    this.#expire(now);
+    return this.#values.length === 0 ? null : this.#sum / this.#values.length;
+  }
+}

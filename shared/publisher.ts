@@ -1,0 +1,510 @@
+/**
+ * The publisher client: pushes one stream to a node over a WebSocket, in whole fragments or in
+ * parts, and keeps doing so across node restarts and network failures.
+ *
+ * It connects, sends `PUSH` (asking for parts), and once the node says `OK` sends each fragment
+ * the moment it is given: as `P` parts when the node accepts them, as `F` whole fragments
+ * otherwise (an older node). Every fragment carries `seq` (increasing, from a clock-derived start
+ * so that it keeps increasing across publisher restarts) and `time` (the wall-clock time of its
+ * first frame). When the node goes away, or answers an `E` that may pass (see `isRetriable`), it
+ * reconnects with exponential back-off and jitter, pushes again, and goes on with the newest
+ * fragment; meanwhile it holds at most the newest complete fragment and the one in progress. `E`
+ * codes that will not pass (`AUTH_FAILED`, `PUBLISHER_REPLACED`, `PUSH_NOT_ALLOWED`,
+ * `INVALID_STREAM_ID`...) stop it with a fatal `error` event. `close()` sends `CLOSE`.
+ *
+ * Given the push secret instead of a token, it signs its own short-lived tokens and signs a new
+ * one for any connection made when less than half of the current one's lifetime is left.
+ *
+ * This module runs in browsers and in Deno alike (Web WebSocket only).
+ *
+ * @example
+ * ```ts ignore
+ * import { Publisher } from "./publisher.ts";
+ * const publisher = new Publisher({ url: "ws://127.0.0.1:8080/", streamId: "room/a", secret: "push-secret" });
+ * publisher.addEventListener("error", (event) => console.error(event.code, event.message));
+ * publisher.start();
+ * await publisher.ready();
+ * publisher.sendPart({ data: part0, time: Date.now() });                 // part 0: PAT, PMT, keyframe
+ * publisher.sendPart({ data: part1, last: true, duration: 2 });          // closes the fragment
+ * publisher.sendFragment({ data: fragment, duration: 2 });               // or whole fragments
+ * await publisher.close();                                               // CLOSE
+ * ```
+ * @module
+ */
+
+import { Backoff, type BackoffOptions } from "./backoff.ts";
+import { ErrorCode, isRetriable } from "./errors.ts";
+import { type KnownMessage, type Message, parseMessage, writeMessage } from "./protocol.ts";
+import {
+  type PublisherErrorCode,
+  PublisherErrorEvent,
+  type PublisherEventMap,
+  PublisherSentEvent,
+  type PublisherState,
+  PublisherStateEvent,
+} from "./publisher_events.ts";
+import {
+  type OutboxResult,
+  type OutboxSink,
+  type OutgoingFragment,
+  type OutgoingPart,
+  PublisherOutbox,
+} from "./publisher_outbox.ts";
+import { signToken } from "./token.ts";
+
+export * from "./publisher_events.ts";
+export type { OutboxResult, OutgoingFragment, OutgoingPart } from "./publisher_outbox.ts";
+
+/** Options of {@linkcode Publisher}. */
+export interface PublisherOptions {
+  /** WebSocket URL of the node (`ws://host:port/` or `wss://...`). */
+  url: string;
+  /** Stream id, 1 to 255 characters. */
+  streamId: string;
+  /** A ready push token, or a function that returns one for each connection. */
+  token?: string | (() => string | Promise<string>);
+  /** The push secret (`PUSH_SECRET`): the publisher signs its own tokens. Used when `token` is absent. */
+  secret?: string;
+  /** Lifetime of self-signed tokens in seconds. @default 300 */
+  tokenLifetimeSeconds?: number;
+  /** Ask the node for parts (`PUSH ...&parts=1`). @default true */
+  parts?: boolean;
+  /** Sequence number of the first fragment. @default Math.floor(Date.now() / 100) (keeps increasing across restarts as long as fragments last 100 ms or more) */
+  firstSeq?: number;
+  /** Reconnection delays. @default { initialMs: 500, maxMs: 10000, factor: 2, jitter: 0.5 } */
+  backoff?: BackoffOptions;
+  /** Longest wait from opening a connection to the node's `OK`, in ms. @default 10000 */
+  openTimeoutMs?: number;
+  /** Give up (fatal `UNREACHABLE`) when the first `OK` has not come within this many ms. @default Infinity */
+  startTimeoutMs?: number;
+  /** Send `H` after this long without sending, in ms. @default 30000 */
+  heartbeatMs?: number;
+  /** Reconnect after this long without receiving anything, in ms. @default 75000 */
+  idleTimeoutMs?: number;
+  /** Socket data not yet sent above which a new fragment is dropped whole, in bytes. @default 16 MiB */
+  maxBufferedBytes?: number;
+  /** Closes the publisher (as `close()`) when aborted. */
+  signal?: AbortSignal;
+  /** The WebSocket class to use. @default globalThis.WebSocket */
+  WebSocket?: typeof WebSocket;
+}
+
+/** Counters of a {@linkcode Publisher}. */
+export interface PublisherStats {
+  /** Fragments complete at the node (whole, or their last part sent). */
+  fragmentsSent: number;
+  /** Parts sent. */
+  partsSent: number;
+  /** Media bytes sent. */
+  bytesSent: number;
+  /** Fragments dropped (while disconnected, or for congestion). */
+  fragmentsDropped: number;
+  /** Successful connections after the first. */
+  reconnects: number;
+  /** Media bytes held now for sending later (at most the newest fragment and the one in progress). */
+  heldBytes: number;
+}
+
+/** Codes that stop the publisher whatever `isRetriable` says of codes it does not know. */
+const FATAL_CODES: ReadonlySet<string> = new Set(
+  Object.values(ErrorCode).filter((code) => !isRetriable(code)),
+);
+
+/** A client that publishes one stream (see the module documentation). */
+export class Publisher extends EventTarget {
+  #options: PublisherOptions;
+  #WebSocket: typeof WebSocket;
+  #state: PublisherState = "idle";
+  #socket: WebSocket | null = null;
+  #outbox: PublisherOutbox;
+  #backoff: Backoff;
+  #nodeParts = false;
+  #everReady = false;
+  #startedAt = 0;
+  #lastSent = 0;
+  #lastReceived = 0;
+  #openTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #tick: ReturnType<typeof setInterval> | undefined;
+  #token: { value: string; renewAt: number } | null = null;
+  #closed: Promise<void> | null = null;
+  #lastError: Error | undefined;
+  #stats: PublisherStats = {
+    fragmentsSent: 0,
+    partsSent: 0,
+    bytesSent: 0,
+    fragmentsDropped: 0,
+    reconnects: 0,
+    heldBytes: 0,
+  };
+
+  /** Creates a publisher; nothing happens until `start()`. */
+  constructor(options: PublisherOptions) {
+    super();
+    if (options.token === undefined && options.secret === undefined) {
+      throw new TypeError("Publisher needs a token or the push secret");
+    }
+    this.#options = options;
+    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    this.#backoff = new Backoff(options.backoff);
+    this.#outbox = new PublisherOutbox({
+      firstSeq: options.firstSeq ?? Math.floor(Date.now() / 100),
+      onSent: (kind, seq, bytes, complete, part) => {
+        if (kind === "dropped") this.#stats.fragmentsDropped++;
+        else {
+          this.#stats.bytesSent += bytes;
+          if (kind === "part") this.#stats.partsSent++;
+          if (complete) this.#stats.fragmentsSent++;
+        }
+        this.dispatchEvent(new PublisherSentEvent(kind, seq, bytes, complete, part));
+      },
+    });
+    options.signal?.addEventListener("abort", () => this.close(), { once: true });
+  }
+
+  /** Where the publisher is (see {@linkcode PublisherState}). */
+  get state(): PublisherState {
+    return this.#state;
+  }
+
+  /** Whether the connected node accepts parts (false while not connected). */
+  get nodeAcceptsParts(): boolean {
+    return this.#state === "ready" && this.#nodeParts;
+  }
+
+  /** Counters so far (a copy). */
+  get stats(): PublisherStats {
+    return { ...this.#stats, heldBytes: this.#outbox.heldBytes };
+  }
+
+  /** Sequence number the next fragment gets. */
+  get nextSeq(): number {
+    return this.#outbox.nextSeq;
+  }
+
+  /** Connects (once; later calls do nothing). */
+  start(): void {
+    if (this.#state !== "idle") return;
+    this.#startedAt = performance.now();
+    this.#tick = setInterval(() => this.#check(), 1000);
+    this.#connect();
+  }
+
+  /** Resolves when the publisher is (or next becomes) ready; rejects when it closes first. */
+  ready(): Promise<void> {
+    if (this.#state === "ready") return Promise.resolve();
+    if (this.#state === "closed") return Promise.reject(new Error("the publisher is closed"));
+    return new Promise((resolve, reject) => {
+      const onState = (event: PublisherStateEvent) => {
+        if (event.state === "ready") resolve();
+        else if (event.state === "closed") {
+          reject(this.#lastError ?? new Error("the publisher closed"));
+        } else return;
+        this.removeEventListener("state", onState);
+      };
+      this.addEventListener("state", onState);
+    });
+  }
+
+  /** Sends a whole fragment (or holds it while disconnected). Throws while parts of a fragment are in progress. */
+  sendFragment(fragment: OutgoingFragment): OutboxResult {
+    this.#assertOpen();
+    return this.#outbox.addFragment(fragment);
+  }
+
+  /** Sends the next part of the fragment in progress; the first part after a `last` one starts a new fragment. */
+  sendPart(part: OutgoingPart): OutboxResult {
+    this.#assertOpen();
+    return this.#outbox.addPart(part);
+  }
+
+  /**
+   * Ends the stream: sends `CLOSE` if connected (a fragment still in progress is dropped), stops
+   * reconnecting, and resolves once the socket has closed (or after 3 s).
+   */
+  close(): Promise<void> {
+    if (this.#closed !== null) return this.#closed;
+    this.#outbox.abortFragment();
+    const socket = this.#socket;
+    const wasReady = this.#state === "ready";
+    this.#stop();
+    this.#closed = new Promise<void>((resolve) => {
+      if (socket === null || socket.readyState === this.#WebSocket.CLOSED) return resolve();
+      const timer = setTimeout(resolve, 3000);
+      socket.onclose = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (wasReady) this.#write(socket, { type: "CLOSE" });
+      closeQuietly(socket, 1000, "stream ended");
+    });
+    this.#setState("closed");
+    return this.#closed;
+  }
+
+  /** Typed listener registration (see {@linkcode PublisherEventMap}). */
+  override addEventListener<K extends keyof PublisherEventMap>(
+    type: K,
+    listener: ((event: PublisherEventMap[K]) => void) | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /** Listener registration for any event name. */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  /** Typed listener removal. */
+  override removeEventListener<K extends keyof PublisherEventMap>(
+    type: K,
+    listener: ((event: PublisherEventMap[K]) => void) | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  /** Listener removal for any event name. */
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    super.removeEventListener(type, listener, options);
+  }
+
+  /** Whether the publisher has stopped (a getter, so checks after awaits are not narrowed away). */
+  get #isClosed(): boolean {
+    return this.#state === "closed";
+  }
+
+  #assertOpen(): void {
+    if (this.#state === "idle") throw new Error("start() the publisher first");
+  }
+
+  #setState(state: PublisherState): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    this.dispatchEvent(new PublisherStateEvent(state, previous));
+  }
+
+  async #authToken(): Promise<string> {
+    const token = this.#options.token;
+    if (typeof token === "string") return token;
+    if (typeof token === "function") return await token();
+    const now = Date.now();
+    if (this.#token !== null && now < this.#token.renewAt) return this.#token.value;
+    const lifetime = this.#options.tokenLifetimeSeconds ?? 300;
+    const value = await signToken({
+      secret: this.#options.secret!,
+      action: "PUSH",
+      stream: this.#options.streamId,
+      lifetimeSeconds: lifetime,
+    });
+    this.#token = { value, renewAt: now + lifetime * 500 };
+    return value;
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#setState(this.#everReady ? "reconnecting" : "connecting");
+    let auth: string;
+    try {
+      auth = await this.#authToken();
+    } catch (error) {
+      this.#failAttempt(
+        "TOKEN_FAILED",
+        `no token: ${error instanceof Error ? error.message : error}`,
+      );
+      return;
+    }
+    if (this.#isClosed) return;
+    let socket: WebSocket;
+    try {
+      socket = new this.#WebSocket(this.#options.url);
+    } catch (error) {
+      this.#fatal(
+        "CONNECTION_FAILED",
+        `bad node URL ${this.#options.url}: ${error instanceof Error ? error.message : error}`,
+      );
+      return;
+    }
+    this.#socket = socket;
+    socket.binaryType = "arraybuffer";
+    this.#openTimer = setTimeout(() => {
+      this.#failAttempt(
+        ErrorCode.TIMEOUT,
+        `no answer from ${this.#options.url} within ${this.#openTimeoutMs / 1000} s`,
+      );
+    }, this.#openTimeoutMs);
+    socket.onopen = () => {
+      this.#lastReceived = performance.now();
+      this.#write(socket, {
+        type: "PUSH",
+        stream: this.#options.streamId,
+        auth,
+        parts: this.#options.parts !== false || undefined,
+      });
+    };
+    socket.onmessage = (event) => {
+      if (socket !== this.#socket) return;
+      this.#lastReceived = performance.now();
+      if (typeof event.data === "string") this.#onText(event.data);
+    };
+    socket.onerror = () => {};
+    socket.onclose = (event) => {
+      if (socket !== this.#socket) return;
+      const wasReady = this.#state === "ready";
+      const reason = `code ${event.code}${event.reason ? `, ${event.reason}` : ""}`;
+      this.#failAttempt(
+        wasReady ? "CONNECTION_LOST" : "CONNECTION_FAILED",
+        wasReady
+          ? `the connection to the node was lost (${reason})`
+          : `cannot connect to ${this.#options.url} (${reason})`,
+      );
+    };
+  }
+
+  get #openTimeoutMs(): number {
+    return this.#options.openTimeoutMs ?? 10000;
+  }
+
+  #onText(text: string): void {
+    let message: Message;
+    try {
+      message = parseMessage(text);
+    } catch {
+      return;
+    }
+    if (message.type === "OK" && this.#state !== "ready") this.#onReady(message.parts === true);
+    else if (message.type === "E") {
+      const text = message.message || message.code;
+      if (FATAL_CODES.has(message.code)) this.#fatal(message.code, text);
+      else this.#failAttempt(message.code, text);
+    }
+  }
+
+  #onReady(nodeParts: boolean): void {
+    clearTimeout(this.#openTimer);
+    if (this.#everReady) this.#stats.reconnects++;
+    this.#everReady = true;
+    this.#backoff.reset();
+    this.#nodeParts = nodeParts && this.#options.parts !== false;
+    this.#lastSent = performance.now();
+    this.#setState("ready");
+    const socket = this.#socket!;
+    const maxBuffered = this.#options.maxBufferedBytes ?? 16 * 1024 * 1024;
+    const sink: OutboxSink = {
+      send: (message, data) => {
+        this.#write(socket, message);
+        socket.send(data as Uint8Array<ArrayBuffer>);
+      },
+      get congested() {
+        return socket.bufferedAmount > maxBuffered;
+      },
+    };
+    this.#outbox.attach(sink, this.#nodeParts);
+  }
+
+  #write(socket: WebSocket, message: KnownMessage): void {
+    socket.send(writeMessage(message));
+    this.#lastSent = performance.now();
+  }
+
+  /** Drops the socket of a failed attempt or lost connection and schedules the next attempt. */
+  #failAttempt(code: PublisherErrorCode, message: string): void {
+    if (this.#isClosed) return;
+    this.#dropSocket();
+    if (
+      !this.#everReady &&
+      performance.now() - this.#startedAt >= (this.#options.startTimeoutMs ?? Infinity)
+    ) {
+      this.#fatal("UNREACHABLE", `could not publish to ${this.#options.url}: ${message}`);
+      return;
+    }
+    this.#lastError = errorOf(code, message);
+    this.dispatchEvent(new PublisherErrorEvent(code, message, false));
+    if (this.#isClosed) return;
+    this.#setState(this.#everReady ? "reconnecting" : "connecting");
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#connect(), this.#backoff.next());
+  }
+
+  #fatal(code: PublisherErrorCode, message: string): void {
+    if (this.#isClosed) return;
+    this.#lastError = errorOf(code, message);
+    this.#dropSocket();
+    this.#stop();
+    this.#closed = Promise.resolve();
+    this.dispatchEvent(new PublisherErrorEvent(code, message, true));
+    this.#setState("closed");
+  }
+
+  #dropSocket(): void {
+    clearTimeout(this.#openTimer);
+    this.#outbox.attach(null, false);
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket !== null) {
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      closeQuietly(socket, 1000, "reconnecting");
+    }
+  }
+
+  /** Stops timers (the socket is the caller's). */
+  #stop(): void {
+    clearTimeout(this.#openTimer);
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#tick);
+    this.#outbox.attach(null, false);
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket !== null) socket.onopen = socket.onmessage = null;
+  }
+
+  /** Once a second: heartbeat, idle timeout, start timeout. */
+  #check(): void {
+    const now = performance.now();
+    const socket = this.#socket;
+    if (this.#state === "ready" && socket !== null) {
+      if (now - this.#lastReceived > (this.#options.idleTimeoutMs ?? 75000)) {
+        this.#failAttempt(ErrorCode.TIMEOUT, "nothing received from the node for too long");
+        return;
+      }
+      if (now - this.#lastSent >= (this.#options.heartbeatMs ?? 30000)) {
+        this.#write(socket, { type: "H" });
+      }
+    } else if (
+      !this.#everReady && now - this.#startedAt >= (this.#options.startTimeoutMs ?? Infinity)
+    ) {
+      this.#fatal(
+        "UNREACHABLE",
+        `could not publish to ${this.#options.url} within ${
+          Math.round((now - this.#startedAt) / 1000)
+        } s`,
+      );
+    }
+  }
+}
+
+function errorOf(code: string, message: string): Error {
+  const error = new Error(message);
+  error.name = code;
+  return error;
+}
+
+function closeQuietly(socket: WebSocket, code: number, reason: string): void {
+  try {
+    socket.close(code, reason);
+  } catch { /* already closing */ }
+}

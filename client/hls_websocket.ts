@@ -228,6 +228,9 @@ export class HlsWebSocket {
         if (info.start !== undefined && info.chunk.time !== undefined) {
           controller.wallClock.add(info.start, info.chunk.time);
         }
+        const parts = this.#connection?.counters.parts ?? false;
+        const chunk = info.chunk;
+        controller.setWholeFragments(!parts && chunk.kind === "fragment" ? chunk.duration ?? 0 : 0);
         controller.arrived(this.#buffer.bufferedEnd);
       },
       error: (error) => this.#fail(error),

@@ -41,8 +41,8 @@ export interface LatencyControllerHandlers {
   stalled?(): void;
 }
 
-/** Safety margin over the largest recent arrival gap, in seconds. */
-const FLOOR_MARGIN = 0.2;
+/** Safety margin over the largest recent arrival gap: this many seconds plus a tenth of the gap. */
+const FLOOR_MARGIN = 0.15;
 /** Arrival gaps remembered to set the floor. */
 const GAP_HISTORY = 24;
 
@@ -56,6 +56,7 @@ export class LatencyController {
   #timer: ReturnType<typeof setInterval>;
   #lastArrival: { at: number; end: number } | null = null;
   #gaps: number[] = [];
+  #wholeFragmentSeconds = 0;
   #lastTime = -1;
   #lastMoveAt = performance.now();
   #stalled = false;
@@ -80,7 +81,8 @@ export class LatencyController {
 
   /** The delay held now: the wanted one, raised to what the delivery needs. */
   get targetDelay(): number {
-    const floor = this.#gaps.length === 0 ? 0 : Math.max(...this.#gaps) + FLOOR_MARGIN;
+    const gap = Math.max(0, this.#wholeFragmentSeconds, ...this.#gaps);
+    const floor = gap === 0 ? 0 : gap * 1.1 + FLOOR_MARGIN;
     return Math.max(this.#options.delay, floor);
   }
 
@@ -112,6 +114,14 @@ export class LatencyController {
     if (last === null || bufferedEnd > last.end + 0.001 || bufferedEnd < last.end - 1) {
       this.#lastArrival = { at: now, end: bufferedEnd };
     }
+  }
+
+  /**
+   * Media comes in whole fragments of this many seconds (the node sends no parts): the delay must
+   * cover one fragment from the start, before any gap between arrivals was measured. 0 for parts.
+   */
+  setWholeFragments(seconds: number): void {
+    this.#wholeFragmentSeconds = seconds;
   }
 
   /** Forgets arrival history (after a new timeline or a reconnection). */

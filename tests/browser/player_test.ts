@@ -1,0 +1,159 @@
+/**
+ * The player in real headless Chromium against real node processes and a live publisher of real
+ * ffmpeg media (30 fps, 2 s fragments, 200 ms parts): the script-tag page and the ES-module page
+ * play, latency settles near the target and stays below what whole-fragment delivery allows,
+ * whole fragments without clocks play too, `ended` follows `CLOSE`, and `destroy()` leaves no
+ * socket open. Runs on every transport.
+ */
+
+import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
+import { tsFragments } from "../helpers/media.ts";
+import { startNode, testTransports } from "../helpers/node_process.ts";
+import { launchBrowser, sleep, waitInPage } from "./helpers/browser.ts";
+import { LivePublisher } from "./helpers/live_publisher.ts";
+import {
+  openModulePage,
+  openWatchPage,
+  recentLatency,
+  record,
+  stats,
+  waitFirstFrame,
+  waitPlayed,
+} from "./helpers/pages.ts";
+
+/** Whole 2 s fragments cannot be watched closer than this to live, whatever the player does. */
+const WHOLE_FRAGMENT_FLOOR = 2.0;
+
+for (const transport of testTransports()) {
+  Deno.test(`[${transport}] the player plays live streams in Chromium`, async (t) => {
+    await using node = await startNode({ transport, env: { LOG_INFO: "NO" } });
+    await using browser = await launchBrowser();
+    const media = await tsFragments({ seconds: 8, fragmentSeconds: 2 });
+    const live = new LivePublisher({ url: node.wsUrl, stream: "live", media, parts: true });
+    live.start();
+    try {
+      await sleep(1500);
+
+      await t.step("the script-tag page plays with parts, near live", async () => {
+        const page = await openWatchPage(browser, node, "live");
+        const firstFrame = await waitFirstFrame(page, 10000);
+        await waitPlayed(page, 5, 15000);
+        const result = await record(page);
+        const numbers = await stats(page);
+        const latency = recentLatency(result, 8);
+        console.log(
+          `  [${transport}] script tag: first frame ${firstFrame} ms, latency ${
+            latency.latency.toFixed(3)
+          } s, ` +
+            `delay ${latency.delay.toFixed(3)} s (target ${
+              latency.target.toFixed(3)
+            } s), path ${numbers.mediaPath}, ` +
+            `dropped ${numbers.droppedFrames}/${numbers.decodedFrames}`,
+        );
+        assertEquals(result.errors, []);
+        assert(numbers.parts, "the node sends parts");
+        assertEquals(numbers.mediaPath, "direct", "Chromium appends MPEG-TS directly");
+        assert(numbers.decodedFrames > 100, `${numbers.decodedFrames} frames decoded`);
+        assertAtMost(firstFrame, 3000, "time to first frame (ms)");
+        assertAtMost(
+          Math.abs(latency.delay - latency.target),
+          0.35,
+          "delay settles at the target (s)",
+        );
+        assertAtMost(latency.latency, 1.5, "end-to-end latency with parts (s)");
+        assert(latency.latency < WHOLE_FRAGMENT_FLOOR, "parts beat whole-fragment delivery");
+        await page.close();
+      });
+
+      await t.step("the ES module page plays through the transmuxing worker", async () => {
+        const page = await openModulePage(browser, node, "live", { mediaPath: "transmux" });
+        await waitFirstFrame(page, 10000);
+        await waitPlayed(page, 5, 15000);
+        const result = await record(page);
+        const numbers = await stats(page);
+        assertEquals(result.errors, []);
+        assertEquals(numbers.mediaPath, "transmux");
+        assert(numbers.worker, "transmuxing runs in a worker");
+        assert(numbers.decodedFrames > 100, `${numbers.decodedFrames} frames decoded`);
+        assertAtMost(recentLatency(result, 8).latency, 1.5, "end-to-end latency with parts (s)");
+        await page.close();
+      });
+
+      await t.step("setDelayOptions moves the target while playing", async () => {
+        const page = await openModulePage(browser, node, "live");
+        await waitFirstFrame(page, 10000);
+        await waitPlayed(page, 1, 10000);
+        await page.evaluate("window.watch.player.setDelayOptions(1.5, 4)");
+        await sleep(600);
+        const numbers = await stats(page);
+        assertAtMost(
+          Math.abs(numbers.targetDelay - 1.5),
+          0.001,
+          "target delay after setDelayOptions",
+        );
+        await page.close();
+      });
+
+      await t.step("an old-style publisher (whole fragments, no clock) plays as well", async () => {
+        const old = new LivePublisher({
+          url: node.wsUrl,
+          stream: "old",
+          media,
+          parts: false,
+          noTime: true,
+        });
+        old.start();
+        try {
+          await sleep(2500);
+          const page = await openWatchPage(browser, node, "old");
+          await waitFirstFrame(page, 10000);
+          await waitPlayed(page, 5, 15000);
+          const result = await record(page);
+          const numbers = await stats(page);
+          assertEquals(result.errors, []);
+          assertEquals(numbers.latency, null, "no clock, no end-to-end latency");
+          assert(
+            numbers.targetDelay >= WHOLE_FRAGMENT_FLOOR,
+            `target ${numbers.targetDelay} covers a fragment`,
+          );
+          await page.close();
+        } finally {
+          old.stop();
+        }
+      });
+
+      await t.step("ended fires after CLOSE, and destroy() leaves no socket open", async () => {
+        const ending = new LivePublisher({ url: node.wsUrl, stream: "ending", media, parts: true });
+        ending.start();
+        await sleep(1500);
+        const page = await openWatchPage(browser, node, "ending");
+        await waitFirstFrame(page, 10000);
+        await ending.close();
+        await waitInPage(
+          page,
+          () => (globalThis as unknown as { watch: { ended: boolean } }).watch.ended,
+          5000,
+          "ended",
+        );
+        const result = await record(page);
+        assert(result.closed, "close fired");
+        assertEquals(result.errors, []);
+        await page.close();
+
+        const other = await openWatchPage(browser, node, "live");
+        await waitFirstFrame(other, 10000);
+        const spectators = async () =>
+          (await (await fetch(`${node.httpUrl}/stats`)).json()).spectators as number;
+        assertEquals(await spectators(), 1);
+        await other.evaluate("window.watch.player.destroy()");
+        const deadline = Date.now() + 5000;
+        while ((await spectators()) > 0 && Date.now() < deadline) await sleep(100);
+        assertEquals(await spectators(), 0, "no spectator connection after destroy()");
+        assertEquals(await other.evaluate<string>("window.watch.player.state"), "destroyed");
+        await other.close();
+      });
+    } finally {
+      live.stop();
+    }
+  });
+}

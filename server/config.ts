@@ -71,10 +71,24 @@ export interface RegistryConfig {
   password: string;
   /** `PUB_REG_REDIS_USE_TLS` @default false */
   useTls: boolean;
+  /** `PUB_REG_REDIS_TLS_CA_FILE`: PEM file of the CA that signed Redis's certificate; empty trusts the system's roots. @default "" */
+  tlsCaFile: string;
   /** `PUB_REG_REFRESH_INTERVAL_SECONDS`: entries are refreshed this often and live twice as long. @default 60 */
   refreshIntervalSeconds: number;
   /** `PUB_REG_NAMESPACE`: prefix of every registry key; empty gives the bare stream ids of older nodes. @default "hls-ws-cdn:stream:" */
   namespace: string;
+  /** `PUB_REG_REDIS_MODE`: `standalone`, `sentinel` or `cluster`. @default "standalone" */
+  mode: "standalone" | "sentinel" | "cluster";
+  /** `PUB_REG_REDIS_NODES`: `host:port` list of the sentinels or cluster seed nodes. @default [HOST:PORT] */
+  nodes: { host: string; port: number }[];
+  /** `PUB_REG_REDIS_SENTINEL_NAME`: the master group the sentinels watch. @default "mymaster" */
+  sentinelName: string;
+  /** `PUB_REG_REDIS_SENTINEL_PASSWORD`: password of the sentinels themselves. @default "" */
+  sentinelPassword: string;
+  /** `PUB_REG_REDIS_USERNAME`: ACL user (Redis 6+); empty uses the default user. @default "" */
+  username: string;
+  /** `PUB_REG_REDIS_TIMEOUT_SECONDS`: longest wait for one Redis command (a lookup). @default 0.5 */
+  timeoutSeconds: number;
 }
 
 /** The upstream relay (`RELAY_*`). */
@@ -85,6 +99,8 @@ export interface RelayConfig {
   url: string;
   /** `RELAY_INACTIVITY_PERIOD_SEC`: an upstream connection with no spectators is closed after this. @default 30 */
   inactivityPeriodSeconds: number;
+  /** `RELAY_RESUME_TIMEOUT_SECONDS`: how long a relay whose upstream dropped tries to resume before its spectators get `E`. @default 15 */
+  resumeTimeoutSeconds: number;
 }
 
 /** Token checks (`PULL_SECRET`, `PUSH_SECRET`, `PUSH_ALLOWED` and the explicit opt-outs). */
@@ -248,6 +264,28 @@ class Reader {
     return this.string(name).split(",").map((item) => item.trim()).filter((item) => item !== "");
   }
 
+  redisMode(name: string): RegistryConfig["mode"] {
+    const value = this.string(name, "standalone").trim().toLowerCase() || "standalone";
+    if (value !== "standalone" && value !== "sentinel" && value !== "cluster") {
+      throw new ConfigError(name, value, "expected standalone, sentinel or cluster");
+    }
+    return value;
+  }
+
+  /** A `host:port` list (`[v6]:port` too); a bare host gets `defaultPort`. Undefined when empty. */
+  hostPorts(name: string, defaultPort: number): { host: string; port: number }[] | undefined {
+    const items = this.list(name);
+    if (items.length === 0) return undefined;
+    return items.map((item) => {
+      const match = /^(?:\[([^\]]+)\]|([^:\[\]]+))(?::(\d{1,5}))?$/.exec(item);
+      const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
+      if (match === null || port > 65535) {
+        throw new ConfigError(name, item, "expected a comma separated list of host:port");
+      }
+      return { host: match[1] ?? match[2], port };
+    });
+  }
+
   webSocketUrl(name: string): string {
     const value = this.string(name).trim();
     if (value === "") return "";
@@ -364,13 +402,26 @@ export function parseConfig(
     port: read.port("PUB_REG_REDIS_PORT", 6379),
     password: read.string("PUB_REG_REDIS_PASSWORD"),
     useTls: read.boolean("PUB_REG_REDIS_USE_TLS", false),
+    tlsCaFile: read.string("PUB_REG_REDIS_TLS_CA_FILE").trim(),
     refreshIntervalSeconds: read.integer("PUB_REG_REFRESH_INTERVAL_SECONDS", 60, 1, DAY),
     namespace: read.string("PUB_REG_NAMESPACE", "hls-ws-cdn:stream:"),
+    mode: read.redisMode("PUB_REG_REDIS_MODE"),
+    nodes: [],
+    sentinelName: read.string("PUB_REG_REDIS_SENTINEL_NAME", "mymaster").trim() || "mymaster",
+    sentinelPassword: read.string("PUB_REG_REDIS_SENTINEL_PASSWORD"),
+    username: read.string("PUB_REG_REDIS_USERNAME").trim(),
+    timeoutSeconds: read.number("PUB_REG_REDIS_TIMEOUT_SECONDS", 0.5, 0.01, 60),
   };
+  registry.nodes = read.hostPorts("PUB_REG_REDIS_NODES", registry.port) ??
+    [{ host: registry.host, port: registry.port }];
+  if (registry.tlsCaFile !== "" && !fileExists(registry.tlsCaFile)) {
+    throw new ConfigError("PUB_REG_REDIS_TLS_CA_FILE", registry.tlsCaFile, "no such file");
+  }
   const relay: RelayConfig = {
     enabled: read.boolean("RELAY_FROM_ENABLED", false),
     url: read.webSocketUrl("RELAY_FROM_URL"),
     inactivityPeriodSeconds: read.integer("RELAY_INACTIVITY_PERIOD_SEC", 30, 0, DAY),
+    resumeTimeoutSeconds: read.number("RELAY_RESUME_TIMEOUT_SECONDS", 15, 0, 3600),
   };
   if (relay.enabled && relay.url === "") {
     throw new ConfigError("RELAY_FROM_URL", "", "required when RELAY_FROM_ENABLED=YES");

@@ -10,6 +10,7 @@ import { loadEnvironment } from "./dotenv.ts";
 import { externalWebsocketUrl } from "./external_url.ts";
 import { Logger } from "./log.ts";
 import { CdnNode } from "./node.ts";
+import { fleetSources } from "./sources/fleet.ts";
 import { denoTransport } from "./transport/deno/websocket.ts";
 import type { Listener, Transport } from "./transport/transport.ts";
 import { wsTransport } from "./transport/ws/websocket.ts";
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     prefix: config.websocketPrefix,
     interfaces: Deno.networkInterfaces(),
   });
-  const node = new CdnNode(config, log);
+  const node = new CdnNode(config, log, fleetSources);
   const listeners: Listener[] = [];
   try {
     if (config.http.enabled) {
@@ -90,8 +91,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
-    await Promise.all(listeners.map((listener) => listener.close().catch(() => {})));
+    // Stop accepting, but close the open sockets first: a listener's close waits for them.
+    const closing = Promise.all(listeners.map((listener) => listener.close().catch(() => {})));
     await node.shutdown();
+    await closing;
     log.info("stopped");
     Deno.exit(0);
   };

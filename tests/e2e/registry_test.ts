@@ -1,0 +1,333 @@
+/**
+ * Many nodes as one CDN through the Redis publish registry, with real node processes and a private
+ * `redis-server`: publish on A and pull on B byte-exact, one upstream connection for 100 spectators,
+ * entries deleted when streams end and when a node stops (only when they still point to the node),
+ * stale entries, `only_source`, a publisher that moves to another node, and Redis killed and
+ * restarted mid-stream. Runs on every transport. A last test runs the registry on a Redis Cluster
+ * and through Redis Sentinel.
+ */
+
+import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
+import { publisherFor, pullToken, spectatorFor, TestClient } from "../helpers/client.ts";
+import { sameBytes, tsFragments } from "../helpers/media.ts";
+import { freePort, type NodeProcess, startNode, testTransports } from "../helpers/node_process.ts";
+import { hasRedis, startRedis, waitForValue } from "../helpers/redis.ts";
+
+const redisInstalled = await hasRedis();
+
+/** The streams a node lists in `/stats`. */
+async function statsStreams(node: NodeProcess): Promise<Record<string, unknown>[]> {
+  const response = await fetch(`${node.httpUrl}/stats`);
+  return (await response.json()).streams;
+}
+
+/** The `/stats` entry of one stream on a node (undefined when the node does not have it). */
+async function streamStats(
+  node: NodeProcess,
+  id: string,
+): Promise<Record<string, unknown> | undefined> {
+  return (await statsStreams(node)).find((stream) => stream.id === id);
+}
+
+/** Pulls and expects `E` with `code`; returns how long the answer took in ms. */
+async function expectRefusal(url: string, stream: string, code: string, options = {}) {
+  const start = performance.now();
+  await using client = await TestClient.connect(url);
+  client.send({ type: "PULL", stream, auth: await pullToken(stream), ...options });
+  const answer = await client.nextMessage(15000);
+  assertEquals(answer.type === "E" ? answer.code : answer.type, code, `pull of ${stream}`);
+  return performance.now() - start;
+}
+
+for (const transport of testTransports()) {
+  Deno.test({
+    name: `[${transport}] publish registry: many nodes as one CDN`,
+    ignore: !redisInstalled,
+    async fn(t) {
+      await using redis = await startRedis();
+      const namespace = `test-${transport}:`;
+      const env = {
+        PUB_REG_REDIS_ENABLED: "YES",
+        PUB_REG_REDIS_PORT: String(redis.port),
+        PUB_REG_NAMESPACE: namespace,
+        PUB_REG_REFRESH_INTERVAL_SECONDS: "2",
+        RELAY_INACTIVITY_PERIOD_SEC: "1",
+        FRAGMENT_BUFFER_MAX_LENGTH: "3",
+      };
+      const [a, b, c] = await Promise.all(
+        ["A", "B", "C"].map((id) => startNode({ transport, env: { ...env, NODE_ID: id } })),
+      );
+      await using _a = a;
+      await using _b = b;
+      await using _c = c;
+      const entry = (stream: string) => redis.command("GET", namespace + stream);
+      const media = await tsFragments({ seconds: 6, fragmentSeconds: 1 });
+
+      await t.step("publish on A, pull on B through the registry, byte-exact", async () => {
+        await using publisher = await publisherFor(a.wsUrl, "exact");
+        for (const fragment of media.slice(0, 4)) {
+          publisher.sendFragment(fragment.duration, fragment.data);
+        }
+        await waitForValue(() => entry("exact"), a.wsUrl, 3000);
+        await using all = await spectatorFor(b.wsUrl, "exact");
+        await using newest = await spectatorFor(b.wsUrl, "exact", { maxInitialFragments: 1 });
+        // The ring of A holds 3: B's first spectators get what A's would.
+        for (const seq of [1, 2, 3]) {
+          const received = await all.nextFragment();
+          assertEquals(received.header.seq, seq);
+          assert(sameBytes(received.data, media[seq].data), `fragment ${seq} byte-exact`);
+        }
+        assertEquals((await newest.nextFragment()).header.seq, 3);
+        for (const [seq, fragment] of media.entries()) {
+          if (seq < 4) continue;
+          publisher.sendFragment(fragment.duration, fragment.data);
+          for (const spectator of [all, newest]) {
+            const received = await spectator.nextFragment();
+            assertEquals(received.header.seq, seq);
+            assertEquals(received.header.duration, fragment.duration);
+            assert(sameBytes(received.data, fragment.data), `live fragment ${seq} byte-exact`);
+          }
+        }
+        const relayed = await streamStats(b, "exact");
+        assertEquals(relayed?.origin, "registry");
+        assertEquals(relayed?.upstream, a.wsUrl);
+
+        publisher.send({ type: "CLOSE" });
+        assertEquals(await all.nextMessage(), { type: "CLOSE" });
+        assertEquals(await newest.nextMessage(), { type: "CLOSE" });
+        const took = await waitForValue(() => entry("exact"), null, 3000);
+        assertAtMost(took, 1000, "ms until the entry of an ended stream is deleted");
+      });
+
+      await t.step("100 spectators on B share one upstream connection", async () => {
+        await using publisher = await publisherFor(a.wsUrl, "crowd");
+        await waitForValue(() => entry("crowd"), a.wsUrl, 3000);
+        const spectators = await Promise.all(
+          Array.from({ length: 100 }, () => spectatorFor(b.wsUrl, "crowd")),
+        );
+        try {
+          for (const fragment of media.slice(0, 3)) {
+            publisher.sendFragment(fragment.duration, fragment.data);
+          }
+          await Promise.all(spectators.map(async (spectator) => {
+            for (const [seq, fragment] of media.slice(0, 3).entries()) {
+              const received = await spectator.nextFragment(10000);
+              assertEquals(received.header.seq, seq);
+              assert(sameBytes(received.data, fragment.data));
+            }
+          }));
+          assertEquals((await streamStats(a, "crowd"))?.spectators, 1, "A serves B once");
+          const onB = await streamStats(b, "crowd");
+          assertEquals(onB?.spectators, 100);
+          assertEquals(onB?.upstreamConnections, 1);
+        } finally {
+          for (const spectator of spectators) spectator.close();
+        }
+        // RELAY_INACTIVITY_PERIOD_SEC=1: B lets go of A soon after its last spectator left.
+        await waitForValue(async () => (await streamStats(a, "crowd"))?.spectators, 0, 5000);
+        assertEquals(await streamStats(b, "crowd"), undefined);
+      });
+
+      await t.step("only_source=true never leaves the node", async () => {
+        await using _publisher = await publisherFor(a.wsUrl, "solo");
+        await waitForValue(() => entry("solo"), a.wsUrl, 3000);
+        await expectRefusal(b.wsUrl, "solo", "STREAM_NOT_FOUND", { onlySource: true });
+        assertEquals((await streamStats(a, "solo"))?.spectators, 0, "A saw no pull");
+        assertEquals(await streamStats(b, "solo"), undefined);
+      });
+
+      await t.step("an entry that points to the asking node is ignored", async () => {
+        await redis.command("SET", namespace + "ghost", b.wsUrl, "EX", "60");
+        const took = await expectRefusal(b.wsUrl, "ghost", "STREAM_NOT_FOUND");
+        assertAtMost(took, 2000, "ms to refuse");
+        assertEquals(await statsStreams(b), []);
+      });
+
+      await t.step(
+        "a publisher that moves is found, and the old node does not delete the new entry",
+        async () => {
+          const first = await publisherFor(a.wsUrl, "moving");
+          await waitForValue(() => entry("moving"), a.wsUrl, 3000);
+          await using early = await spectatorFor(b.wsUrl, "moving");
+          first.sendFragment(media[0].duration, media[0].data);
+          assertEquals((await early.nextFragment()).header.seq, 0);
+          // The encoder reconnects to C before A notices that it went away.
+          await using moved = await publisherFor(c.wsUrl, "moving");
+          await waitForValue(() => entry("moving"), c.wsUrl, 3000);
+          first.close();
+          const lost = await early.nextMessage();
+          assertEquals(lost.type === "E" && lost.code, "PUBLISHER_LOST", "as on A itself");
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          assertEquals(await entry("moving"), c.wsUrl, "A left C's entry alone");
+          await using late = await spectatorFor(b.wsUrl, "moving");
+          moved.sendFragment(media[1].duration, media[1].data);
+          const received = await late.nextFragment();
+          assert(sameBytes(received.data, media[1].data));
+          assertEquals((await streamStats(b, "moving"))?.upstream, c.wsUrl);
+        },
+      );
+
+      await t.step("Redis killed and restarted mid-stream", async () => {
+        await using publisher = await publisherFor(a.wsUrl, "outage");
+        await waitForValue(() => entry("outage"), a.wsUrl, 3000);
+        await using relayed = await spectatorFor(b.wsUrl, "outage");
+        await using local = await spectatorFor(a.wsUrl, "outage");
+        await redis.kill();
+
+        // Streams and relays keep going.
+        for (const [seq, fragment] of media.slice(0, 3).entries()) {
+          publisher.sendFragment(fragment.duration, fragment.data);
+          for (const spectator of [relayed, local]) {
+            const received = await spectator.nextFragment();
+            assertEquals(received.header.seq, seq);
+            assert(sameBytes(received.data, fragment.data));
+          }
+        }
+        // A stream B already relays is served without a lookup.
+        await using joined = await spectatorFor(b.wsUrl, "outage", { maxInitialFragments: 1 });
+        assertEquals((await joined.nextFragment()).header.seq, 2);
+        // Lookups fail fast and fall through; a stream published now is registered later.
+        await using during = await publisherFor(c.wsUrl, "during");
+        during.sendFragment(media[0].duration, media[0].data);
+        const took = await expectRefusal(b.wsUrl, "during", "STREAM_NOT_FOUND");
+        assertAtMost(took, 2000, "ms to refuse while Redis is down");
+
+        await redis.restart();
+        await waitForValue(() => entry("outage"), a.wsUrl, 8000);
+        await waitForValue(() => entry("during"), c.wsUrl, 8000);
+        await using after = await spectatorFor(b.wsUrl, "during");
+        const received = await after.nextFragment();
+        assert(sameBytes(received.data, media[0].data), "found through the registry again");
+      });
+
+      await t.step("entries are deleted when a node stops (SIGTERM)", async () => {
+        await using publisher = await publisherFor(c.wsUrl, "stopping");
+        await waitForValue(() => entry("stopping"), c.wsUrl, 3000);
+        await redis.command("SET", namespace + "not-c", a.wsUrl);
+        const status = await c.stop("SIGTERM");
+        assertEquals(status.code, 0);
+        assertEquals(await entry("stopping"), null);
+        assertEquals(await entry("during"), null);
+        assertEquals(await entry("not-c"), a.wsUrl, "another node's entry stays");
+        const answer = await publisher.nextMessage();
+        assertEquals(answer.type === "E" && answer.code, "SHUTTING_DOWN");
+      });
+    },
+  });
+}
+
+Deno.test({
+  name: "publish registry on a Redis Cluster, over TLS with a password, through Redis Sentinel",
+  ignore: !redisInstalled,
+  async fn(t) {
+    const media = await tsFragments({ seconds: 2, fragmentSeconds: 1 });
+
+    /** Publishes on one node and pulls on the other, through the given registry settings. */
+    async function roundTrip(env: Record<string, string>, check: (key: string) => Promise<void>) {
+      const [a, b] = await Promise.all(
+        ["A", "B"].map((id) =>
+          startNode({ env: { ...env, PUB_REG_REDIS_ENABLED: "YES", NODE_ID: id } })
+        ),
+      );
+      await using _a = a;
+      await using _b = b;
+      await using publisher = await publisherFor(a.wsUrl, "room/x");
+      publisher.sendFragment(media[0].duration, media[0].data);
+      await check("hls-ws-cdn:stream:room/x");
+      await using spectator = await spectatorFor(b.wsUrl, "room/x");
+      assert(sameBytes((await spectator.nextFragment()).data, media[0].data));
+      assertEquals((await streamStats(b, "room/x"))?.origin, "registry");
+    }
+
+    await t.step("cluster", async () => {
+      await using redis = await startRedis({
+        args: ["--cluster-enabled", "yes", "--cluster-announce-ip", "127.0.0.1"],
+      });
+      await redis.command("CLUSTER", "ADDSLOTSRANGE", "0", "16383");
+      await waitForValue(
+        async () => {
+          const info = await redis.command("CLUSTER", "INFO");
+          return info?.includes("cluster_state:ok") ?? false;
+        },
+        true,
+        10000,
+      );
+      await roundTrip(
+        { PUB_REG_REDIS_MODE: "cluster", PUB_REG_REDIS_NODES: `127.0.0.1:${redis.port}` },
+        async (key) => {
+          await waitForValue(
+            async () => (await redis.command("GET", key))?.startsWith("ws://"),
+            true,
+            5000,
+          );
+        },
+      );
+    });
+
+    await t.step("TLS with a private CA and a password", async () => {
+      const dir = await Deno.makeTempDir({ prefix: "hlswscdn-tls-" });
+      try {
+        const openssl = await new Deno.Command("openssl", {
+          args: [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=redis",
+          ]
+            .concat(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", `${dir}/key.pem`])
+            .concat(["-out", `${dir}/cert.pem`]),
+          stdout: "null",
+          stderr: "null",
+        }).output();
+        assert(openssl.success, "openssl made a certificate");
+        const tlsPort = freePort();
+        await using redis = await startRedis({
+          password: "s3cret",
+          args: ["--tls-port", String(tlsPort), "--tls-auth-clients", "no"]
+            .concat(["--tls-cert-file", `${dir}/cert.pem`, "--tls-key-file", `${dir}/key.pem`]),
+        });
+        await roundTrip({
+          PUB_REG_REDIS_PORT: String(tlsPort),
+          PUB_REG_REDIS_USE_TLS: "YES",
+          PUB_REG_REDIS_TLS_CA_FILE: `${dir}/cert.pem`,
+          PUB_REG_REDIS_PASSWORD: "s3cret",
+        }, async (key) => {
+          await waitForValue(
+            async () => (await redis.command("GET", key))?.startsWith("ws://"),
+            true,
+            5000,
+          );
+        });
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+
+    await t.step("sentinel", async () => {
+      await using master = await startRedis();
+      await using sentinel = await startRedis({
+        args: ["--sentinel"],
+        config: `sentinel monitor cdn 127.0.0.1 ${master.port} 1\n`,
+      });
+      await roundTrip(
+        {
+          PUB_REG_REDIS_MODE: "sentinel",
+          PUB_REG_REDIS_NODES: `127.0.0.1:${sentinel.port}`,
+          PUB_REG_REDIS_SENTINEL_NAME: "cdn",
+        },
+        async (key) => {
+          await waitForValue(
+            async () => (await master.command("GET", key))?.startsWith("ws://"),
+            true,
+            5000,
+          );
+        },
+      );
+    });
+  },
+});

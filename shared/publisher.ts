@@ -347,7 +347,9 @@ export class Publisher extends EventTarget {
         `no answer from ${this.#options.url} within ${this.#openTimeoutMs / 1000} s`,
       );
     }, this.#openTimeoutMs);
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
       this.#lastReceived = performance.now();
       this.#write(socket, {
         type: "PUSH",
@@ -364,14 +366,15 @@ export class Publisher extends EventTarget {
     socket.onerror = () => {};
     socket.onclose = (event) => {
       if (socket !== this.#socket) return;
-      const wasReady = this.#state === "ready";
       const reason = `code ${event.code}${event.reason ? `, ${event.reason}` : ""}`;
-      this.#failAttempt(
-        wasReady ? "CONNECTION_LOST" : "CONNECTION_FAILED",
-        wasReady
-          ? `the connection to the node was lost (${reason})`
-          : `cannot connect to ${this.#options.url} (${reason})`,
-      );
+      if (this.#state === "ready") {
+        this.#failAttempt("CONNECTION_LOST", `the connection to the node was lost (${reason})`);
+      } else if (opened) {
+        this.#failAttempt(
+          "CONNECTION_FAILED",
+          `${this.#options.url} closed the connection (${reason})`,
+        );
+      } else this.#failAttempt("CONNECTION_FAILED", `cannot connect to ${this.#options.url}`);
     };
   }
 
@@ -429,7 +432,7 @@ export class Publisher extends EventTarget {
       !this.#everReady &&
       performance.now() - this.#startedAt >= (this.#options.startTimeoutMs ?? Infinity)
     ) {
-      this.#fatal("UNREACHABLE", `could not publish to ${this.#options.url}: ${message}`);
+      this.#fatal("UNREACHABLE", `${this.#unreachable()} (${message})`);
       return;
     }
     this.#lastError = errorOf(code, message);
@@ -472,6 +475,11 @@ export class Publisher extends EventTarget {
     if (socket !== null) socket.onopen = socket.onmessage = null;
   }
 
+  #unreachable(): string {
+    const seconds = Math.round((performance.now() - this.#startedAt) / 100) / 10;
+    return `no connection to ${this.#options.url} within ${seconds} s`;
+  }
+
   /** Once a second: heartbeat, idle timeout, start timeout. */
   #check(): void {
     const now = performance.now();
@@ -487,12 +495,8 @@ export class Publisher extends EventTarget {
     } else if (
       !this.#everReady && now - this.#startedAt >= (this.#options.startTimeoutMs ?? Infinity)
     ) {
-      this.#fatal(
-        "UNREACHABLE",
-        `could not publish to ${this.#options.url} within ${
-          Math.round((now - this.#startedAt) / 1000)
-        } s`,
-      );
+      const last = this.#lastError === undefined ? "" : ` (${this.#lastError.message})`;
+      this.#fatal("UNREACHABLE", `${this.#unreachable()}${last}`);
     }
   }
 }

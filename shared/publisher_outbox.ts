@@ -155,7 +155,7 @@ export class PublisherOutbox {
         type: "F",
         duration: fragment.duration,
         seq: this.#nextSeq++,
-        time: Math.round(fragment.time ?? this.#now()),
+        time: this.#stamp(fragment.time),
         discontinuity: fragment.discontinuity || undefined,
       },
       data: fragment.data,
@@ -169,7 +169,7 @@ export class PublisherOutbox {
     if (current === null) {
       current = this.#current = {
         seq: this.#nextSeq++,
-        time: Math.round(part.time ?? this.#now()),
+        time: this.#stamp(part.time),
         discontinuity: part.discontinuity === true,
         parts: [],
         bytes: 0,
@@ -182,7 +182,7 @@ export class PublisherOutbox {
       type: "P",
       seq: current.seq,
       part: index,
-      time: index === 0 ? current.time : Math.round(part.time ?? this.#now()),
+      time: index === 0 ? current.time : this.#stamp(part.time),
       independent: index === 0 || part.independent || undefined,
       discontinuity: (index === 0 && current.discontinuity) || undefined,
     };
@@ -226,6 +226,11 @@ export class PublisherOutbox {
     if (current === null) return;
     this.#current = null;
     this.#options.onSent?.("dropped", current.seq, 0, false);
+  }
+
+  /** A wall-clock stamp in whole milliseconds: the given one, or now when it is missing or not a number. */
+  #stamp(time: number | undefined): number {
+    return Math.round(time !== undefined && Number.isFinite(time) ? time : this.#now());
   }
 
   #complete(complete: Complete): OutboxResult {

@@ -122,6 +122,37 @@ for (const transport of testTransports()) {
         }
       });
 
+      await t.step("video-only and audio-only streams play", async () => {
+        for (
+          const [kind, only] of [["video", { audio: false }], ["audio", { video: false }]] as const
+        ) {
+          const single = await tsFragments({ seconds: 6, fragmentSeconds: 2, ...only });
+          const stream = `${kind}-only`;
+          const publisher = new LivePublisher({
+            url: node.wsUrl,
+            stream,
+            media: single,
+            parts: true,
+            framesPerPart: kind === "audio" ? 1 : 6,
+          });
+          publisher.start();
+          try {
+            await sleep(1500);
+            const page = await openWatchPage(browser, node, stream);
+            await waitFirstFrame(page, 10000);
+            await waitPlayed(page, 3, 12000);
+            const result = await record(page);
+            const numbers = await stats(page);
+            assertEquals(result.errors, [], kind);
+            assert(numbers.codecs.startsWith(kind === "video" ? "avc1." : "mp4a."), numbers.codecs);
+            assert(!numbers.codecs.includes(","), `${kind} only: ${numbers.codecs}`);
+            await page.close();
+          } finally {
+            publisher.stop();
+          }
+        }
+      });
+
       await t.step("ended fires after CLOSE, and destroy() leaves no socket open", async () => {
         const ending = new LivePublisher({ url: node.wsUrl, stream: "ending", media, parts: true });
         ending.start();

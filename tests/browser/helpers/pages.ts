@@ -35,6 +35,7 @@ export interface PageStats {
   targetDelay: number;
   parts: boolean;
   mediaPath: string | null;
+  codecs: string;
   worker: boolean;
   reconnects: number;
   decodedFrames: number;

@@ -91,12 +91,20 @@ export interface FfmpegPlan {
 
 const FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf";
 
+function fontExists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 /** The filter that burns the wall clock (from the real-time clock at render) and frame number in. */
 export function clockOverlay(fps: number): string {
   const text = String
     .raw`%{pts\:gmtime\:0\:%H\\\:%M\\\:%S}.%{eif\:mod(t*1000\,1000)\:d\:3} UTC  #%{frame_num}`;
-  const font =
-    `fontfile=${FONT}:fontsize=h/14:fontcolor=white:box=1:boxcolor=black@0.65:boxborderw=12`;
+  const face = fontExists(FONT) ? `fontfile=${FONT}` : "font=monospace";
+  const font = `${face}:fontsize=h/14:fontcolor=white:box=1:boxcolor=black@0.65:boxborderw=12`;
   return [
     "settb=AVTB",
     "setpts=RTCTIME",

@@ -91,7 +91,17 @@ export class Timeline {
           step > limit;
       }
       if (newTimeline) {
-        if (this.#started && bufferedEnd > 0) this.#offset = bufferedEnd - firstPts / PTS_HZ;
+        if (this.#started && bufferedEnd > 0) {
+          // Splice after the previous fragment's true end when it is known: the buffered end can
+          // lag behind it (a parser holding its last frame), and an overlap would cut frames.
+          const previousEnd = this.#lastStartPts !== undefined && this.#lastDuration !== undefined
+            ? this.#lastStartPts / PTS_HZ + this.#offset + this.#lastDuration
+            : 0;
+          const splice = previousEnd > bufferedEnd && previousEnd < bufferedEnd + 1
+            ? previousEnd
+            : bufferedEnd;
+          this.#offset = splice - firstPts / PTS_HZ;
+        }
         this.#started = true;
       }
       if (chunk.starts || newTimeline) {

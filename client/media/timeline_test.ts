@@ -50,3 +50,12 @@ Deno.test("Timeline drops chunks until a keyframe after a start or a forced resy
   const next = timeline.place(start(), 4 * 90000, 3);
   assert(next.newTimeline && !next.drop);
 });
+
+Deno.test("Timeline splices after the previous fragment's end when the buffer lags behind it", () => {
+  const timeline = new Timeline();
+  timeline.place(start(), 10 * 90000, 0);
+  // The buffered end (11.8) lags the fragment's true end (12): the new timeline starts at 12.
+  assertEquals(timeline.place(start({ discontinuity: true }), 0, 11.8).start, 12);
+  // A buffered end past the previous fragment wins.
+  assertEquals(timeline.place(start({ discontinuity: true }), 0, 14.5).start, 14.5);
+});

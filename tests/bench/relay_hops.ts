@@ -5,7 +5,10 @@
  *    with 100 spectators on each node. One publisher sends a stream to A at a steady pace; every
  *    spectator notes when each fragment (or part) arrives. Prints p50/p99 of publisher send →
  *    spectator receive at 0, 1 and 2 hops, the delay each hop adds, and the ratios against 0 hops
- *    (the baseline of the same run). Once with whole fragments, once with parts.
+ *    (the baseline of the same run). Once with whole fragments, once with parts, and once with parts
+ *    where each relay joins its upstream before that node's own spectators (a node serves its
+ *    spectators in the order they came, so this separates the cost of a hop from the fan-out ahead
+ *    of it).
  * 2. **Upstream bandwidth of an edge**: an edge E relays one stream from A, first with 1 spectator,
  *    then with 100. Prints the media bytes per second E pulls from A (A's `bytes_out` while E is
  *    its only spectator) against the published rate, and what E sends downstream.
@@ -166,8 +169,12 @@ function table(rows: (string | number)[][]): string {
 
 const fixed = (value: number, digits = 1) => Number.isFinite(value) ? value.toFixed(digits) : "-";
 
-async function hopDelays(nodes: NodeProcess[], parts: boolean): Promise<void> {
-  const stream = `hops-${parts ? "parts" : "fragments"}`;
+async function hopDelays(
+  nodes: NodeProcess[],
+  parts: boolean,
+  relaysFirst: boolean,
+): Promise<void> {
+  const stream = `hops-${parts ? "parts" : "fragments"}-${relaysFirst ? "first" : "last"}`;
   const sentAt = new Map<string, number>();
   // The publisher must be on the origin before the relays pull.
   const publishing = publish(nodes[0].wsUrl, stream, {
@@ -176,14 +183,15 @@ async function hopDelays(nodes: NodeProcess[], parts: boolean): Promise<void> {
     sentAt,
   });
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const groups: TimingSpectator[][] = [];
-  for (const node of nodes) {
-    groups.push(
-      await Promise.all(
-        Array.from(
-          { length: spectatorsPerNode },
-          () => TimingSpectator.connect(node.wsUrl, stream, parts, sentAt),
-        ),
+  // A node sends to its spectators in the order they came: the relay of the next hop is served
+  // after the node's own spectators when they came first, before them otherwise.
+  const groups: TimingSpectator[][] = new Array(nodes.length);
+  const order = relaysFirst ? [...nodes.keys()].reverse() : [...nodes.keys()];
+  for (const index of order) {
+    groups[index] = await Promise.all(
+      Array.from(
+        { length: spectatorsPerNode },
+        () => TimingSpectator.connect(nodes[index].wsUrl, stream, parts, sentAt),
       ),
     );
   }
@@ -220,7 +228,10 @@ async function hopDelays(nodes: NodeProcess[], parts: boolean): Promise<void> {
   const unit = parts
     ? `parts of ${Math.round(fragmentBytes / partsPerFragment / 1024)} KiB`
     : `fragments of ${Math.round(fragmentBytes / 1024)} KiB`;
-  console.log(`\nDelay publisher → spectator, ${unit}, ${spectatorsPerNode} spectators per node:`);
+  const relays = relaysFirst ? "relays joined first" : "relays joined after local spectators";
+  console.log(
+    `\nDelay publisher → spectator, ${unit}, ${spectatorsPerNode} spectators per node, ${relays}:`,
+  );
   console.log(table(rows));
 }
 
@@ -290,8 +301,9 @@ const b = await startNode({ transport, env: { ...quiet, NODE_ID: "B", ...relayFr
 const c = await startNode({ transport, env: { ...quiet, NODE_ID: "C", ...relayFrom(b) } });
 const e = await startNode({ transport, env: { ...quiet, NODE_ID: "E", ...relayFrom(a) } });
 try {
-  await hopDelays([a, b, c], false);
-  await hopDelays([a, b, c], true);
+  await hopDelays([a, b, c], false, false);
+  await hopDelays([a, b, c], true, false);
+  await hopDelays([a, b, c], true, true);
   await upstreamBandwidth(a, e);
 } finally {
   await Promise.all([a, b, c, e].map((node) => node.stop()));

@@ -104,7 +104,7 @@ Deno.test("upstream connection: a silent upstream is given up at the deadline", 
     assertEquals([error.code, error.answered], ["UPSTREAM_ERROR", false]);
     const took = performance.now() - start;
     assert(took >= 290, `gave up after ${took} ms`);
-    assertAtMost(took, 1500, "ms to give up");
+    assertAtMost(took, 3000, "ms to give up");
   } finally {
     await upstream.server.shutdown();
   }
@@ -120,7 +120,7 @@ Deno.test("upstream connection: an unreachable node is refused at once", async (
     UpstreamRefused,
   );
   assertEquals(error.code, "UPSTREAM_ERROR");
-  assertAtMost(performance.now() - start, 900, "ms to refuse");
+  assertAtMost(performance.now() - start, 2000, "ms to refuse");
 });
 
 Deno.test("upstream connection: heartbeats go up, a silent open upstream is lost", async () => {

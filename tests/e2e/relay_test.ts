@@ -291,14 +291,14 @@ for (const transport of testTransports()) {
         const took = await expectRefusal(c.wsUrl, "solo", "STREAM_NOT_FOUND", {
           onlySource: true,
         });
-        assertAtMost(took, 1000, "ms to refuse");
+        assertAtMost(took, 3000, "ms to refuse");
         assertEquals(await streamStats(b, "solo"), undefined, "B was not asked");
         assertEquals((await streamStats(a, "solo"))?.spectators, 0, "A was not asked");
       });
 
       await t.step("a stream no node has is STREAM_NOT_FOUND through the chain", async () => {
         const took = await expectRefusal(c.wsUrl, "nobody", "STREAM_NOT_FOUND");
-        assertAtMost(took, 3000, "ms to refuse");
+        assertAtMost(took, 5000, "ms to refuse");
       });
 
       await t.step("upstream killed mid-stream and restarted: no duplicates, no hole", async () => {
@@ -373,7 +373,7 @@ for (const transport of testTransports()) {
         assertAtMost(performance.now() - start, 8000, "ms until E");
         await spectator.waitClosed();
         const took = await expectRefusal(edge.wsUrl, "other", "UPSTREAM_ERROR");
-        assertAtMost(took, 3000, "ms to refuse with an unreachable upstream");
+        assertAtMost(took, 5000, "ms to refuse with an unreachable upstream");
       } finally {
         await origin.stop();
       }
@@ -397,7 +397,7 @@ for (const transport of testTransports()) {
       });
       for (const node of [e, f]) {
         const took = await expectRefusal(node.wsUrl, "loop", "LOOP_DETECTED");
-        assertAtMost(took, 3000, "ms until E LOOP_DETECTED");
+        assertAtMost(took, 5000, "ms until E LOOP_DETECTED");
       }
       await eventually(async () => (await stats(e)).connections, 0, 2000);
       await eventually(async () => (await stats(f)).connections, 0, 2000);

@@ -188,8 +188,14 @@ function aborted(signal: AbortSignal | undefined): Promise<"aborted"> {
   });
 }
 
-function makeLane(options: PublishOptions, rendition: Rendition, signal?: AbortSignal): Lane {
+function makeLane(
+  options: PublishOptions,
+  rendition: Rendition,
+  firstSeq: number,
+  signal?: AbortSignal,
+): Lane {
   const publisher = new Publisher({
+    firstSeq,
     url: options.url,
     streamId: rendition.streamId,
     token: options.token,
@@ -267,7 +273,9 @@ export async function publish(
   }
   await checkFfmpeg(options.ffmpeg);
   const encode = await decideEncoding(options, renditions);
-  const lanes = renditions.map((rendition) => makeLane(options, rendition, signal));
+  // Renditions share sequence numbers: fragment n of each starts at the same keyframe.
+  const firstSeq = Math.floor(Date.now() / 100);
+  const lanes = renditions.map((rendition) => makeLane(options, rendition, firstSeq, signal));
   const closeAll = () => Promise.all(lanes.map((lane) => lane.publisher.close()));
   const anyFatal = Promise.race(lanes.map((lane) => lane.fatal));
   try {

@@ -439,6 +439,62 @@ for (const transport of testTransports()) {
     }
   });
 
+  Deno.test(`[${transport}] several renditions from one command, keyframes aligned`, async () => {
+    await using node = await startNode({ transport });
+    const ids = ["cmd/multi/320x180-30~400", "cmd/multi/160x90-15~150"];
+    const command = new PublishCommand([
+      "--url",
+      node.wsUrl,
+      "--secret",
+      TEST_SECRETS.PUSH_SECRET,
+      "--test-pattern",
+      "--fragment-duration",
+      "1",
+      ...ids.flatMap((id) => ["--rendition", id]),
+    ]);
+    try {
+      const spectators = await Promise.all(ids.map((id) => spectate(node, id)));
+      const [big, small] = await Promise.all(
+        spectators.map((spectator) => readWhole(spectator, 3)),
+      );
+      const firstVideoPts = async (data: Uint8Array) =>
+        (await probe(data, "frame=media_type,pts_time")).frames!.find((frame) =>
+          frame.media_type === "video"
+        )!.pts_time;
+      for (const fragment of big) {
+        const twin = small.find((item) => item.header.seq === fragment.header.seq);
+        if (twin === undefined) continue;
+        assertEquals(
+          twin.header.duration,
+          fragment.header.duration,
+          `fragment ${fragment.header.seq}`,
+        );
+        assertEquals(
+          await firstVideoPts(twin.data),
+          await firstVideoPts(fragment.data),
+          "same keyframe time",
+        );
+      }
+      assert(
+        big.some((fragment) => small.some((item) => item.header.seq === fragment.header.seq)),
+        "common fragments",
+      );
+      const sizes = await Promise.all(
+        [big[0], small[0]].map(async (fragment) =>
+          (await probe(fragment.data, "stream=width,height")).streams
+        ),
+      );
+      assertMatch(JSON.stringify(sizes), /"width":320,"height":180.*"width":160,"height":90/);
+      for (const spectator of spectators) spectator.close();
+      command.signal("SIGTERM");
+      assertEquals(await command.exit(), 0, command.stderr);
+      assertEquals(command.stderr.match(/stopped, \d+ fragments/g)?.length, 2, command.stderr);
+    } finally {
+      command.signal("SIGKILL");
+      await command.status;
+    }
+  });
+
   Deno.test(`[${transport}] publish: refusals by the node give their message and exit code`, async () => {
     await using node = await startNode({ transport });
     const base = ["--url", node.wsUrl, "--test-pattern", "--size", "160x90"];

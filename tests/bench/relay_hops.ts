@@ -27,7 +27,7 @@ import { pullToken, pushToken } from "../helpers/client.ts";
 import { type NodeProcess, startNode } from "../helpers/node_process.ts";
 
 const { values } = parseArgs({
-  args: Deno.args.filter((arg) => arg !== "relay-hops"),
+  args: Deno.args.filter((arg) => arg !== "relay" && arg !== "relay-hops"),
   options: {
     transport: { type: "string", default: "ws" },
     spectators: { type: "string", default: "100" },

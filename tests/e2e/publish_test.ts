@@ -439,6 +439,76 @@ for (const transport of testTransports()) {
     }
   });
 
+  const listener = transport === "ws" ? "rtmp" : "srt";
+  Deno.test(`[${transport}] a ${listener} listener publishes what an encoder pushes to it`, async () => {
+    await using node = await startNode({ transport });
+    const port = freePort();
+    const url = listener === "rtmp"
+      ? `rtmp://127.0.0.1:${port}/live/obs`
+      : `srt://127.0.0.1:${port}`;
+    const command = new PublishCommand([
+      "--url",
+      node.wsUrl,
+      "--stream",
+      "cmd/obs",
+      "--secret",
+      TEST_SECRETS.PUSH_SECRET,
+      "--listen",
+      url,
+    ]);
+    try {
+      await using spectator = await spectate(node, "cmd/obs");
+      // The "encoder": ffmpeg pushing 3 s of H.264/AAC, as OBS would.
+      const target = listener === "rtmp" ? url : `${url}?mode=caller`;
+      const encoder = await new Deno.Command("ffmpeg", {
+        args: [
+          "-hide_banner",
+          "-loglevel",
+          "error",
+          "-nostdin",
+          "-re",
+          "-f",
+          "lavfi",
+          "-i",
+          `testsrc2=size=320x180:rate=${FPS}`,
+          "-f",
+          "lavfi",
+          "-i",
+          "sine",
+          "-t",
+          "3",
+          "-c:v",
+          "libx264",
+          "-preset",
+          "veryfast",
+          "-tune",
+          "zerolatency",
+          "-g",
+          String(FPS),
+          "-c:a",
+          "aac",
+          "-f",
+          listener === "rtmp" ? "flv" : "mpegts",
+          target,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert(encoder.success, new TextDecoder().decode(encoder.stderr));
+      const fragments = await readWhole(spectator);
+      assertEquals(await command.exit(), 0, command.stderr);
+      assertEquals(fragments.length, 2, "3 s in 2 s fragments");
+      for (const [index, fragment] of fragments.entries()) {
+        await assertDecodes(fragment.data, `fragment ${index}`);
+      }
+      assertMatch(command.stderr, /waiting for an encoder to connect/);
+      assertMatch(command.stderr, /cmd\/obs: ended, 2 fragments/);
+    } finally {
+      command.signal("SIGKILL");
+      await command.status;
+    }
+  });
+
   Deno.test(`[${transport}] several renditions from one command, keyframes aligned`, async () => {
     await using node = await startNode({ transport });
     const ids = ["cmd/multi/320x180-30~400", "cmd/multi/160x90-15~150"];

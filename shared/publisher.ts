@@ -32,7 +32,7 @@
  * @module
  */
 
-import { Backoff, type BackoffOptions } from "./backoff.ts";
+import { Backoff } from "./backoff.ts";
 import { ErrorCode, isRetriable } from "./errors.ts";
 import { type KnownMessage, type Message, parseMessage, writeMessage } from "./protocol.ts";
 import {
@@ -50,60 +50,13 @@ import {
   type OutgoingPart,
   PublisherOutbox,
 } from "./publisher_outbox.ts";
-import { signToken } from "./token.ts";
+import type { PublisherOptions, PublisherStats } from "./publisher_options.ts";
+import { PushTokenSource } from "./push_token.ts";
+import { TypedEventTarget } from "./typed_event_target.ts";
 
 export * from "./publisher_events.ts";
+export type { PublisherOptions, PublisherStats } from "./publisher_options.ts";
 export type { OutboxResult, OutgoingFragment, OutgoingPart } from "./publisher_outbox.ts";
-
-/** Options of {@linkcode Publisher}. */
-export interface PublisherOptions {
-  /** WebSocket URL of the node (`ws://host:port/` or `wss://...`). */
-  url: string;
-  /** Stream id, 1 to 255 characters. */
-  streamId: string;
-  /** A ready push token, or a function that returns one for each connection. */
-  token?: string | (() => string | Promise<string>);
-  /** The push secret (`PUSH_SECRET`): the publisher signs its own tokens. Used when `token` is absent. */
-  secret?: string;
-  /** Lifetime of self-signed tokens in seconds. @default 300 */
-  tokenLifetimeSeconds?: number;
-  /** Ask the node for parts (`PUSH ...&parts=1`). @default true */
-  parts?: boolean;
-  /** Sequence number of the first fragment. @default Math.floor(Date.now() / 100) (keeps increasing across restarts as long as fragments last 100 ms or more) */
-  firstSeq?: number;
-  /** Reconnection delays. @default { initialMs: 500, maxMs: 10000, factor: 2, jitter: 0.5 } */
-  backoff?: BackoffOptions;
-  /** Longest wait from opening a connection to the node's `OK`, in ms. @default 10000 */
-  openTimeoutMs?: number;
-  /** Give up (fatal `UNREACHABLE`) when the first `OK` has not come within this many ms. @default Infinity */
-  startTimeoutMs?: number;
-  /** Send `H` after this long without sending, in ms. @default 30000 */
-  heartbeatMs?: number;
-  /** Reconnect after this long without receiving anything, in ms. @default 75000 */
-  idleTimeoutMs?: number;
-  /** Socket data not yet sent above which a new fragment is dropped whole, in bytes. @default 16 MiB */
-  maxBufferedBytes?: number;
-  /** Closes the publisher (as `close()`) when aborted. */
-  signal?: AbortSignal;
-  /** The WebSocket class to use. @default globalThis.WebSocket */
-  WebSocket?: typeof WebSocket;
-}
-
-/** Counters of a {@linkcode Publisher}. */
-export interface PublisherStats {
-  /** Fragments complete at the node (whole, or their last part sent). */
-  fragmentsSent: number;
-  /** Parts sent. */
-  partsSent: number;
-  /** Media bytes sent. */
-  bytesSent: number;
-  /** Fragments dropped (while disconnected, or for congestion). */
-  fragmentsDropped: number;
-  /** Successful connections after the first. */
-  reconnects: number;
-  /** Media bytes held now for sending later (at most the newest fragment and the one in progress). */
-  heldBytes: number;
-}
 
 /** Codes that stop the publisher whatever `isRetriable` says of codes it does not know. */
 const FATAL_CODES: ReadonlySet<string> = new Set(
@@ -111,7 +64,7 @@ const FATAL_CODES: ReadonlySet<string> = new Set(
 );
 
 /** A client that publishes one stream (see the module documentation). */
-export class Publisher extends EventTarget {
+export class Publisher extends TypedEventTarget<PublisherEventMap> {
   #options: PublisherOptions;
   #WebSocket: typeof WebSocket;
   #state: PublisherState = "idle";
@@ -126,7 +79,7 @@ export class Publisher extends EventTarget {
   #openTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
-  #token: { value: string; renewAt: number } | null = null;
+  #tokens: PushTokenSource;
   #closed: Promise<void> | null = null;
   #lastError: Error | undefined;
   #stats: PublisherStats = {
@@ -141,9 +94,12 @@ export class Publisher extends EventTarget {
   /** Creates a publisher; nothing happens until `start()`. */
   constructor(options: PublisherOptions) {
     super();
-    if (options.token === undefined && options.secret === undefined) {
-      throw new TypeError("Publisher needs a token or the push secret");
-    }
+    this.#tokens = new PushTokenSource({
+      streamId: options.streamId,
+      token: options.token,
+      secret: options.secret,
+      lifetimeSeconds: options.tokenLifetimeSeconds,
+    });
     this.#options = options;
     this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
     this.#backoff = new Backoff(options.backoff);
@@ -242,46 +198,6 @@ export class Publisher extends EventTarget {
     return this.#closed;
   }
 
-  /** Typed listener registration (see {@linkcode PublisherEventMap}). */
-  override addEventListener<K extends keyof PublisherEventMap>(
-    type: K,
-    listener: ((event: PublisherEventMap[K]) => void) | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  /** Listener registration for any event name. */
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener, options);
-  }
-
-  /** Typed listener removal. */
-  override removeEventListener<K extends keyof PublisherEventMap>(
-    type: K,
-    listener: ((event: PublisherEventMap[K]) => void) | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  /** Listener removal for any event name. */
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener, options);
-  }
-
   /** Whether the publisher has stopped (a getter, so checks after awaits are not narrowed away). */
   get #isClosed(): boolean {
     return this.#state === "closed";
@@ -298,29 +214,12 @@ export class Publisher extends EventTarget {
     this.dispatchEvent(new PublisherStateEvent(state, previous));
   }
 
-  async #authToken(): Promise<string> {
-    const token = this.#options.token;
-    if (typeof token === "string") return token;
-    if (typeof token === "function") return await token();
-    const now = Date.now();
-    if (this.#token !== null && now < this.#token.renewAt) return this.#token.value;
-    const lifetime = this.#options.tokenLifetimeSeconds ?? 300;
-    const value = await signToken({
-      secret: this.#options.secret!,
-      action: "PUSH",
-      stream: this.#options.streamId,
-      lifetimeSeconds: lifetime,
-    });
-    this.#token = { value, renewAt: now + lifetime * 500 };
-    return value;
-  }
-
   async #connect(): Promise<void> {
     if (this.#isClosed) return;
     this.#setState(this.#everReady ? "reconnecting" : "connecting");
     let auth: string;
     try {
-      auth = await this.#authToken();
+      auth = await this.#tokens.get();
     } catch (error) {
       this.#failAttempt(
         "TOKEN_FAILED",

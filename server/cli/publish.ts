@@ -25,7 +25,7 @@
 
 import type { TsPart } from "../../shared/mpegts/cutter.ts";
 import type { BackoffOptions } from "../../shared/backoff.ts";
-import { Publisher, type PublisherErrorEvent } from "../../shared/publisher.ts";
+import type { PublisherErrorEvent } from "../../shared/publisher.ts";
 import {
   canCopy,
   checkFfmpeg,
@@ -38,7 +38,7 @@ import {
 } from "./ffmpeg.ts";
 import { ExitCode, exitCodeForPublisherError, PublishError } from "./publish_error.ts";
 import type { StreamStatus } from "./status.ts";
-import { StreamPump } from "./stream_pump.ts";
+import { describeRefusal, type Lane, makeLane } from "./publish_lane.ts";
 
 export { ExitCode, PublishError } from "./publish_error.ts";
 export type { PublishInput, Rendition } from "./ffmpeg.ts";
@@ -117,14 +117,6 @@ export interface PublishSummary {
   copied: boolean;
 }
 
-/** Everything one rendition needs while running. */
-interface Lane {
-  rendition: Rendition;
-  publisher: Publisher;
-  pump: StreamPump;
-  fatal: Promise<PublisherErrorEvent>;
-}
-
 function renditionsOf(options: PublishOptions): Rendition[] {
   if (options.renditions !== undefined && options.renditions.length > 0) return options.renditions;
   if (options.streamId === undefined) {
@@ -158,87 +150,12 @@ async function decideEncoding(options: PublishOptions, renditions: Rendition[]):
   return codecs !== undefined && !canCopy(codecs);
 }
 
-function describeRefusal(event: PublisherErrorEvent): string {
-  switch (event.code) {
-    case "AUTH_FAILED":
-      return `the node refused the token: ${event.message}`;
-    case "UNREACHABLE":
-      return `cannot reach the node: ${event.message}`;
-    case "PUBLISHER_REPLACED":
-      return "another publisher took the stream over";
-    default:
-      return `the node refused the stream (${event.code}): ${event.message}`;
-  }
-}
-
-/** Resolves with the publisher's fatal error event, if one comes. */
-function fatalError(publisher: Publisher): Promise<PublisherErrorEvent> {
-  return new Promise((resolve) => {
-    publisher.addEventListener("error", (event) => {
-      if (event.fatal) resolve(event);
-    });
-  });
-}
-
 function aborted(signal: AbortSignal | undefined): Promise<"aborted"> {
   return new Promise((resolve) => {
     if (signal === undefined) return;
     if (signal.aborted) return resolve("aborted");
     signal.addEventListener("abort", () => resolve("aborted"), { once: true });
   });
-}
-
-function makeLane(
-  options: PublishOptions,
-  rendition: Rendition,
-  firstSeq: number,
-  signal?: AbortSignal,
-): Lane {
-  const publisher = new Publisher({
-    firstSeq,
-    url: options.url,
-    streamId: rendition.streamId,
-    token: options.token,
-    secret: options.secret,
-    parts: options.parts !== false,
-    startTimeoutMs: options.startTimeoutMs ?? 10000,
-    openTimeoutMs: Math.min(10000, options.startTimeoutMs ?? 10000),
-    backoff: options.backoff,
-  });
-  const pump = new StreamPump({
-    publisher,
-    parts: options.parts !== false,
-    fragmentDuration: options.fragmentDuration ?? 2,
-    partDuration: options.partDuration ?? 0.2,
-    onPart: options.onPart && ((part) => options.onPart!(rendition.streamId, part)),
-  });
-  const report = () => {
-    const stats = publisher.stats;
-    const pumped = pump.stats;
-    options.onStatus?.({
-      streamId: rendition.streamId,
-      state: publisher.state,
-      fragments: stats.fragmentsSent,
-      parts: stats.partsSent,
-      bytes: stats.bytesSent,
-      dropped: stats.fragmentsDropped,
-      lastDuration: pumped.lastDuration,
-    });
-  };
-  publisher.addEventListener("sent", report);
-  publisher.addEventListener("dropped", report);
-  publisher.addEventListener("state", (event) => {
-    if (event.state === "ready" && event.previous === "reconnecting") {
-      options.onLog?.(`${rendition.streamId}: connected again`);
-    }
-    report();
-  });
-  publisher.addEventListener("error", (event) => {
-    if (!event.fatal && !signal?.aborted) {
-      options.onLog?.(`${rendition.streamId}: ${event.message} (retrying)`);
-    }
-  });
-  return { rendition, publisher, pump, fatal: fatalError(publisher) };
 }
 
 /** Local TCP listeners that ffmpeg writes renditions after the first to. */

@@ -7,7 +7,7 @@
  * ```ts
  * import { parsePublishArgs } from "./publish_args.ts";
  * const options = parsePublishArgs(["--url", "ws://127.0.0.1:8080/", "--stream", "a", "--secret", "s", "--test-pattern"], {});
- * console.assert(options.input.kind === "test" && options.streamId === "a");
+ * console.assert(options?.input.kind === "test" && options.streamId === "a");
  * ```
  * @module
  */

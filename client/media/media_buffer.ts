@@ -32,10 +32,10 @@ import { Timeline } from "./timeline.ts";
 
 /**
  * Which path `auto` takes when the browser accepts both. Measured in Chromium
- * (`tests/bench/player_paths.ts`, documentation/player.md): appending MPEG-TS as it comes gave
- * about 10% lower end-to-end latency, appends 4x faster, and far fewer dropped frames than
- * transmuxing each part to fMP4, so `direct` wins wherever `video/mp2t` is supported; other
- * browsers (Firefox, Safari) support only fMP4 and transmux.
+ * (`tests/bench/player_paths.ts`, documentation/player.md): appending MPEG-TS as it comes gives
+ * the same end-to-end latency as transmuxing each part to fMP4, appends two to three times
+ * faster, and drops almost no frames where the transmuxed path dropped about one in six, so
+ * `direct` wins wherever `video/mp2t` is supported. Firefox and Safari accept only fMP4.
  */
 export const AUTO_PREFERS_DIRECT = true;
 

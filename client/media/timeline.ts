@@ -49,6 +49,8 @@ export interface Placement {
 const PTS_HZ = 90000;
 /** How far a fragment may start before the previous one's start and still continue it. */
 const BACKWARD_TOLERANCE = 0.1;
+/** Media assumed after the newest chunk start when a fragment's duration is unknown, in seconds. */
+const UNKNOWN_TAIL = 0.25;
 /** Fragment duration assumed while the current one's is unknown. */
 const UNKNOWN_DURATION = 10;
 
@@ -59,6 +61,7 @@ export class Timeline {
   #lastStartPts: number | undefined;
   #lastDuration: number | undefined;
   #needKeyframe = true;
+  #newestStart = 0;
 
   /** The current offset in seconds. */
   get offset(): number {
@@ -91,16 +94,14 @@ export class Timeline {
           step > limit;
       }
       if (newTimeline) {
-        if (this.#started && bufferedEnd > 0) {
-          // Splice after the previous fragment's true end when it is known: the buffered end can
-          // lag behind it (a parser holding its last frame), and an overlap would cut frames.
+        if (this.#started) {
+          // Splice after the previous fragment's end as the stream describes it: the buffered end
+          // can lag behind (appends still queued, a parser holding its last frame), and an
+          // overlap would cut frames. Without a known duration, after the newest media seen.
           const previousEnd = this.#lastStartPts !== undefined && this.#lastDuration !== undefined
             ? this.#lastStartPts / PTS_HZ + this.#offset + this.#lastDuration
-            : 0;
-          const splice = previousEnd > bufferedEnd && previousEnd < bufferedEnd + 1
-            ? previousEnd
-            : bufferedEnd;
-          this.#offset = splice - firstPts / PTS_HZ;
+            : this.#newestStart + UNKNOWN_TAIL;
+          this.#offset = Math.max(previousEnd, bufferedEnd) - firstPts / PTS_HZ;
         }
         this.#started = true;
       }
@@ -110,11 +111,10 @@ export class Timeline {
       }
     }
     if (chunk.ends && chunk.duration !== undefined) this.#lastDuration = chunk.duration;
-    return {
-      newTimeline,
-      drop: false,
-      offset: this.#offset,
-      start: firstPts === undefined ? undefined : firstPts / PTS_HZ + this.#offset,
-    };
+    const start = firstPts === undefined ? undefined : firstPts / PTS_HZ + this.#offset;
+    if (start !== undefined && (newTimeline || start > this.#newestStart)) {
+      this.#newestStart = start;
+    }
+    return { newTimeline, drop: false, offset: this.#offset, start };
   }
 }

@@ -59,3 +59,15 @@ Deno.test("Timeline splices after the previous fragment's end when the buffer la
   // A buffered end past the previous fragment wins.
   assertEquals(timeline.place(start({ discontinuity: true }), 0, 14.5).start, 14.5);
 });
+
+Deno.test("Timeline places a discontinuity right after a fragment whose append is still queued", () => {
+  const timeline = new Timeline();
+  assertEquals(timeline.place(start(), 19 * 90000, 0).start, 19);
+  // Nothing is buffered yet (the first append runs), but the new timeline follows the fragment.
+  const partZero = start({ discontinuity: true, duration: undefined, ends: false });
+  assertEquals(timeline.place(partZero, 1.5 * 90000, 0).start, 21);
+  // With parts of unknown duration, it follows the newest part seen.
+  timeline.place({ ...middle, duration: undefined }, 2 * 90000, 0);
+  const jumped = timeline.place(start({ jump: true }), 40 * 90000, 0);
+  assertEquals(jumped.start, 21.5 + 0.25);
+});

@@ -65,7 +65,7 @@ for (const parts of [true, false]) {
     const page = await browser.page(
       `${node.httpUrl}/player/watch.html?stream=${stream}&token=${await pullToken(
         stream,
-      )}&path=${path}&parts=${parts ? 1 : 0}`,
+      )}&path=${path}&parts=${parts ? 1 : 0}${Deno.env.get("BENCH_DEBUG") ? "&debug=1" : ""}`,
     );
     await waitInPage(
       page,

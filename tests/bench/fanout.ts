@@ -10,7 +10,13 @@
  * @module
  */
 
-import { freePort, startNode, TEST_SECRETS } from "../helpers/node_process.ts";
+import { freePort, nodeCommand, startNode, TEST_SECRETS } from "../helpers/node_process.ts";
+
+/** The `--v8-flags` of `deno task start`, so the bare servers run with the same heap settings. */
+function startV8Flags(): string {
+  return nodeCommand().find((arg) => arg.startsWith("--v8-flags="))?.slice("--v8-flags=".length) ??
+    "";
+}
 import { signToken } from "../../shared/token.ts";
 import { parseArgs } from "node:util";
 import { cpuSeconds, formatTable, rssBytes, spawnDeno, waitForLine } from "./process_stats.ts";
@@ -23,6 +29,8 @@ const { values } = parseArgs({
     fragments: { type: "string", default: "15" },
     modes: { type: "string", default: "ours-ws,bare-ws,ours-deno,bare-deno" },
     bitrate: { type: "string", default: "4000000" },
+    /** V8 flags of the bare servers; ours runs as `deno task start` does. */
+    "bare-v8-flags": { type: "string", default: startV8Flags() },
   },
 });
 
@@ -81,7 +89,13 @@ async function startServer(mode: Mode, stream: string): Promise<Server> {
     };
   }
   const port = freePort();
-  const child = spawnDeno([new URL("bare_fanout.ts", HERE).pathname, String(port), transport]);
+  const flags = values["bare-v8-flags"] ? [`--v8-flags=${values["bare-v8-flags"]}`] : [];
+  const child = spawnDeno([
+    ...flags,
+    new URL("bare_fanout.ts", HERE).pathname,
+    String(port),
+    transport,
+  ]);
   await waitForLine(child.lines, (line) => line === "READY");
   return {
     pid: child.process.pid,

@@ -150,18 +150,11 @@ export async function waitForHealth(
   throw new Error(`not ready after ${timeoutMs} ms: ${url}\n${process?.output ?? ""}`);
 }
 
-/** The arguments of `deno run` for the node, as `deno task start` gives them. */
+/** The command of `deno task start` (read from deno.json, so tests run the node exactly as it). */
 export function nodeCommand(): string[] {
-  return [
-    Deno.execPath(),
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-sys",
-    "--allow-run",
-    "server/main.ts",
-  ];
+  const tasks = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))).tasks;
+  const [, ...args] = String(tasks.start).split(/\s+/);
+  return [Deno.execPath(), ...args];
 }
 
 /** Spawns a node process with test secrets on a free port and waits until it is healthy. */

@@ -39,6 +39,17 @@ import { Timeline } from "./timeline.ts";
  */
 export const AUTO_PREFERS_DIRECT = true;
 
+/** The path for a wanted one, given what the browser accepts (at least one of them). */
+function choosePath(
+  wanted: MediaPath,
+  directOk: boolean,
+  transmuxOk: boolean,
+): "transmux" | "direct" {
+  if (wanted === "direct" && directOk) return "direct";
+  if (wanted === "transmux" && transmuxOk) return "transmux";
+  return directOk && (AUTO_PREFERS_DIRECT || !transmuxOk) ? "direct" : "transmux";
+}
+
 /** A chunk that reached the SourceBuffers. */
 export interface AppendedChunk {
   /** The chunk. */
@@ -207,34 +218,30 @@ export class MediaBuffer {
     const transmuxOk = (video === undefined || isTypeSupported(mp4Type("video", video))) &&
       (audio === undefined || isTypeSupported(mp4Type("audio", audio)));
     const wanted = this.#options.mediaPath;
-    let path: "transmux" | "direct";
-    if (wanted === "direct" && directOk) path = "direct";
-    else if (wanted === "transmux" && transmuxOk) path = "transmux";
-    else if (directOk && (AUTO_PREFERS_DIRECT || !transmuxOk)) path = "direct";
-    else if (transmuxOk) path = "transmux";
-    else {throw new PlayerError(
-        "UNSUPPORTED_CODEC",
-        `this browser cannot play ${codecs.join(", ") || "this stream"}`,
-      );}
+    if (!directOk && !transmuxOk) {
+      const what = codecs.join(", ") || "this stream";
+      throw new PlayerError("UNSUPPORTED_CODEC", `this browser cannot play ${what}`);
+    }
+    const path = choosePath(wanted, directOk, transmuxOk);
     if (wanted !== "auto" && wanted !== path) {
       this.#options.log?.(`${wanted} path not available: using ${path}`);
     }
-    const onQuota = () => this.#freeSpace();
+    const evictRange = () => this.#evictRange();
     if (path === "direct") {
       this.#queues.ts = new SourceBufferQueue(source.mediaSource.addSourceBuffer(tsType(codecs)), {
-        onQuota,
+        evictRange,
       });
     } else {
       if (video !== undefined) {
         this.#queues.video = new SourceBufferQueue(
           source.mediaSource.addSourceBuffer(mp4Type("video", video)),
-          { onQuota },
+          { evictRange },
         );
       }
       if (audio !== undefined) {
         this.#queues.audio = new SourceBufferQueue(
           source.mediaSource.addSourceBuffer(mp4Type("audio", audio)),
-          { onQuota },
+          { evictRange },
         );
       }
       this.#transmuxer = new Transmuxer({
@@ -273,25 +280,28 @@ export class MediaBuffer {
     return ranges.length ? ranges.start(0) : 0;
   }
 
+  /** The latest fragment start at least `keepSeconds` behind `currentTime`, if worth cutting at. */
+  #cutPoint(currentTime: number, keepSeconds: number): number | undefined {
+    const limit = currentTime - keepSeconds;
+    const starts = this.#fragmentStarts;
+    while (starts.length > 1 && starts[1] <= limit) starts.shift();
+    const cut = starts.length > 0 && starts[0] <= limit ? starts[0] : undefined;
+    return cut === undefined || cut <= this.bufferedStart + 0.1 ? undefined : cut;
+  }
+
   /** Removes media older than `keepSeconds` behind `currentTime`, from a fragment start. */
   trim(currentTime: number, keepSeconds: number): Promise<void> {
-    const limit = currentTime - keepSeconds;
-    let cut: number | undefined;
-    while (this.#fragmentStarts.length > 1 && this.#fragmentStarts[1] <= limit) {
-      cut = this.#fragmentStarts.shift();
-    }
-    cut = this.#fragmentStarts.length > 0 && this.#fragmentStarts[0] <= limit
-      ? this.#fragmentStarts[0]
-      : cut;
-    if (cut === undefined || cut <= this.bufferedStart + 0.1) return Promise.resolve();
-    const end = cut;
+    const cut = this.#cutPoint(currentTime, keepSeconds);
+    if (cut === undefined) return Promise.resolve();
     return Promise.all(
-      Object.values(this.#queues).map((queue) => queue?.remove(0, end).catch(() => {})),
+      Object.values(this.#queues).map((queue) => queue?.remove(0, cut).catch(() => {})),
     ).then(() => {});
   }
 
-  #freeSpace(): Promise<void> {
-    return this.trim(this.#media.currentTime, 1);
+  /** What to remove when a SourceBuffer is full: all but the last second behind the playhead. */
+  #evictRange(): { start: number; end: number } | null {
+    const cut = this.#cutPoint(this.#media.currentTime, 1);
+    return cut === undefined ? null : { start: 0, end: cut };
   }
 
   /** Ends the stream once everything was appended (`ended` follows when it has played). */

@@ -1,11 +1,12 @@
 /**
  * One queue of operations per SourceBuffer: appends, removes and timestamp-offset changes run one
  * after another, each after the previous `updateend`, which is the only order MSE accepts. A full
- * buffer (`QuotaExceededError`) asks the owner to free space once, then the append is retried.
+ * buffer (`QuotaExceededError`) asks the owner for old media to remove, removes it and tries the
+ * append once more, before anything queued after it.
  *
  * @example
  * ```ts ignore
- * const queue = new SourceBufferQueue(mediaSource.addSourceBuffer(type), { onQuota: trim });
+ * const queue = new SourceBufferQueue(mediaSource.addSourceBuffer(type), { evictRange });
  * await queue.append(init);
  * await queue.append(segment);
  * await queue.remove(0, 10);
@@ -26,10 +27,10 @@ interface Queued {
   retried?: boolean;
 }
 
-/** How the queue asks for room. */
+/** How the queue makes room. */
 export interface SourceBufferQueueOptions {
-  /** The buffer is full: free space (remove old media) and resolve when done. */
-  onQuota?: () => Promise<void>;
+  /** The buffer is full: the range of old media to remove before the append is tried again. */
+  evictRange?: () => { start: number; end: number } | null;
 }
 
 /** Serializes the operations of one SourceBuffer. */
@@ -115,20 +116,18 @@ export class SourceBufferQueue {
         else this.buffer.remove(operation.start, operation.end);
       } catch (error) {
         this.#current = null;
-        if (
-          error instanceof DOMException && error.name === "QuotaExceededError" && !item.retried &&
-          this.#options.onQuota
-        ) {
+        const full = error instanceof DOMException && error.name === "QuotaExceededError";
+        const range = full && !item.retried ? this.#options.evictRange?.() : null;
+        if (range) {
+          // Remove old media first, then the same append again, before anything queued after it.
           item.retried = true;
-          this.#queue.unshift(item);
-          const onQuota = this.#options.onQuota;
-          // Let the owner queue its removes first, then retry the append after them.
-          this.#queue.shift();
-          onQuota().finally(() => {
-            this.#queue.push(item);
-            this.#next();
-          });
-          return;
+          const removal: Queued = {
+            operation: { kind: "remove", start: range.start, end: range.end },
+            resolve: () => {},
+            reject: () => {},
+          };
+          this.#queue.unshift(removal, item);
+          continue;
         }
         item.reject(error instanceof Error ? error : new Error(String(error)));
       }

@@ -15,13 +15,23 @@ Deno.test("the compiled binary runs a working node", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hlswscdn-compile-" });
   const binary = `${dir}/hls-websocket-cdn`;
   try {
-    // The `compile` task of deno.json, writing to a temporary folder.
+    // The `compile` task of deno.json (player build, then `deno compile`), writing to a temporary folder.
     const task: string =
       JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).tasks.compile;
-    const args = task.split(/\s+/).slice(1).map((arg) =>
+    const compile = task.split("&&").map((part) => part.trim()).find((part) =>
+      part.startsWith("deno compile")
+    )!;
+    const args = compile.split(/\s+/).slice(1).map((arg) =>
       arg === "dist/hls-websocket-cdn" ? binary : arg
     );
     assert(args.includes(binary), `the compile task writes dist/hls-websocket-cdn: ${task}`);
+    const build = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "build"],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert(build.success, `deno task build: ${new TextDecoder().decode(build.stderr)}`);
     const result = await new Deno.Command(Deno.execPath(), {
       args,
       cwd: ROOT,
@@ -51,6 +61,10 @@ Deno.test("the compiled binary runs a working node", async () => {
     const received = await spectator.nextFragment();
     assertEquals(received.data.byteLength, media[0].data.byteLength);
     assert(received.data.every((byte, index) => byte === media[0].data[index]));
+    // The player files are inside the binary.
+    const player = await fetch(`${node.httpUrl}/player/`);
+    assertEquals(player.status, 200);
+    await player.body?.cancel();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

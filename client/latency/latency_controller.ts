@@ -45,6 +45,8 @@ export interface LatencyControllerHandlers {
 const FLOOR_MARGIN = 0.15;
 /** Arrival gaps remembered to set the floor. */
 const GAP_HISTORY = 24;
+/** How long an early decision waits for the rest of a burst of appends, in ms. */
+const BURST_MS = 20;
 
 /** Keeps a media element at a delay behind live. */
 export class LatencyController {
@@ -54,6 +56,7 @@ export class LatencyController {
   #options: LatencyControllerOptions;
   #handlers: LatencyControllerHandlers;
   #timer: ReturnType<typeof setInterval>;
+  #soon: ReturnType<typeof setTimeout> | undefined;
   #lastArrival: { at: number; end: number } | null = null;
   #gaps: number[] = [];
   #wholeFragmentSeconds = 0;
@@ -113,6 +116,14 @@ export class LatencyController {
     }
     if (last === null || bufferedEnd > last.end + 0.001 || bufferedEnd < last.end - 1) {
       this.#lastArrival = { at: now, end: bufferedEnd };
+    }
+    // No frame at the playhead (not started, or run dry): decide now, not at the next tick. The
+    // short wait lets the chunks that came in the same burst (the parts made so far) be appended.
+    if (this.#media.readyState < 2 && this.#soon === undefined) {
+      this.#soon = setTimeout(() => {
+        this.#soon = undefined;
+        this.#tick();
+      }, BURST_MS);
     }
   }
 
@@ -195,6 +206,7 @@ export class LatencyController {
   /** Stops ticking and puts the rate back to 1. */
   destroy(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#soon);
     try {
       if (this.#media.playbackRate !== 1) this.#media.playbackRate = 1;
     } catch { /* element gone */ }

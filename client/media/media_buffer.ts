@@ -19,7 +19,6 @@ import type { MediaChunk } from "../connection.ts";
 import { PlayerError } from "../events.ts";
 import type { MediaPath } from "../options.ts";
 import { Transmuxer } from "../transmux/transmuxer.ts";
-import { TsProbe } from "../ts_probe.ts";
 import {
   isTypeSupported,
   mp4Type,
@@ -28,6 +27,7 @@ import {
   tsType,
 } from "./media_source.ts";
 import { SourceBufferQueue } from "./source_buffer_queue.ts";
+import { StreamProbe } from "./stream_probe.ts";
 import { Timeline } from "./timeline.ts";
 
 /**
@@ -92,7 +92,7 @@ export class MediaBuffer {
   #abort = new AbortController();
   #opened: Promise<OpenedMediaSource>;
   #source: OpenedMediaSource | null = null;
-  #probe = new TsProbe();
+  #probe = new StreamProbe();
   #timeline = new Timeline();
   #transmuxer: Transmuxer | null = null;
   #queues: { video?: SourceBufferQueue; audio?: SourceBufferQueue; ts?: SourceBufferQueue } = {};
@@ -211,6 +211,13 @@ export class MediaBuffer {
 
   async #setUp(): Promise<void> {
     const source = await this.#opened;
+    const unsupported = this.#probe.unsupported;
+    if (unsupported.length > 0) {
+      throw new PlayerError(
+        "UNSUPPORTED_CODEC",
+        `the player cannot play ${unsupported.join(" and ")}`,
+      );
+    }
     const codecs = this.#probe.codecs;
     const video = this.#probe.videoCodec;
     const audio = this.#probe.audioCodec;

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { tsFragments } from "../../tests/helpers/media.ts";
-import { pesStartOffsets, TsProbe } from "../ts_probe.ts";
+import { pesStarts } from "../../tests/helpers/pes_starts.ts";
 import { TransmuxCore } from "./transmux_core.ts";
 
 function boxTypes(data: Uint8Array): string[] {
@@ -24,9 +24,7 @@ Deno.test("TransmuxCore turns whole fragments and parts into fMP4 per track", as
   assertEquals(boxTypes(whole.video.data).slice(0, 2), ["moof", "mdat"]);
 
   // The next fragment in parts cut at video PES starts: no new init, every part has media.
-  const probe = new TsProbe();
-  probe.probe(media[1].data);
-  const starts = pesStartOffsets(media[1].data, probe.video!.pid);
+  const starts = pesStarts(media[1].data).map((start) => start.offset);
   const cuts = [0, starts[6], starts[12], starts[18], media[1].data.byteLength];
   let videoBoxes = 0;
   for (let index = 0; index + 1 < cuts.length; index++) {

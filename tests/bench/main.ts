@@ -8,6 +8,7 @@
 const BENCHMARKS: Record<string, string> = {
   fanout: "./fanout.ts",
   relay: "./relay_hops.ts",
+  latency: "./latency.ts",
 };
 
 const name = Deno.args[0] && !Deno.args[0].startsWith("-") ? Deno.args[0] : "fanout";

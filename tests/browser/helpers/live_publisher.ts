@@ -15,9 +15,9 @@
  */
 
 import { type KnownMessage, writeMessage } from "../../../shared/protocol.ts";
-import { pesStartOffsets, TsProbe } from "../../../client/ts_probe.ts";
 import { pushToken } from "../../helpers/client.ts";
 import type { MediaFragment } from "../../helpers/media.ts";
+import { pesStarts } from "../../helpers/pes_starts.ts";
 
 /** What to publish and how. */
 export interface LivePublisherOptions {
@@ -49,16 +49,11 @@ interface Piece {
 /** Cuts one fragment into parts at video (or audio) PES starts, with their media times. */
 function cut(
   fragment: MediaFragment,
-  probe: TsProbe,
   framesPerPart: number,
 ): Array<{ data: Uint8Array; start: number; end: number }> {
-  probe.probe(fragment.data);
-  const main = probe.video ?? probe.audio;
-  if (main === undefined) throw new Error("no video or audio in the fragment");
-  const starts = pesStartOffsets(fragment.data, main.pid);
-  const pts = starts.map((offset) =>
-    probe.probe(fragment.data.subarray(offset, offset + 188)).firstPts!
-  );
+  const frames = pesStarts(fragment.data);
+  const starts = frames.map((frame) => frame.offset);
+  const pts = frames.map((frame) => frame.pts!);
   const first = pts[0];
   const cuts: number[] = [];
   for (let index = 0; index < starts.length; index += framesPerPart) cuts.push(index);
@@ -163,7 +158,7 @@ export class LivePublisher {
       });
       return;
     }
-    const pieces = cut(fragment, new TsProbe(), framesPerPart);
+    const pieces = cut(fragment, framesPerPart);
     pieces.forEach((piece, part) => {
       const last = part === pieces.length - 1;
       this.#queue.push({

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { AddressList } from "./limits/cidr.ts";
+import { OriginPolicy } from "./limits/origin_policy.ts";
 import type { TransportName } from "./transport/transport.ts";
 
 /** A bad configuration value; its message is the one line printed before the node exits. */
@@ -115,6 +117,26 @@ export interface AuthConfig {
   pullAuthDisabled: boolean;
   /** `PUSH_AUTH_DISABLED`: accept pushes without a valid token. Needed to start with an empty `PUSH_SECRET`. @default false */
   pushAuthDisabled: boolean;
+  /** `PULL_PUBLIC_KEY_FILE`: PEM file of public keys (or certificates) that sign pull tokens. @default "" */
+  pullPublicKeyFile?: string;
+  /** `PUSH_PUBLIC_KEY_FILE`: PEM file of public keys (or certificates) that sign push tokens. @default "" */
+  pushPublicKeyFile?: string;
+  /** `PULL_JWKS_URL`: JWKS URL of the keys that sign pull tokens. @default "" */
+  pullJwksUrl?: string;
+  /** `PUSH_JWKS_URL`: JWKS URL of the keys that sign push tokens. @default "" */
+  pushJwksUrl?: string;
+  /** `JWKS_TIMEOUT_SECONDS`: longest wait for a JWKS fetch. @default 5 */
+  jwksTimeoutSeconds?: number;
+  /** `JWKS_CACHE_SECONDS`: a fetched key set is used this long before it is fetched again. @default 600 */
+  jwksCacheSeconds?: number;
+}
+
+/** The operator page and who may read `/stats` and `/metrics`. */
+export interface OperatorConfig {
+  /** `OPERATOR_TOKEN`: bearer token of the operator page (`/operator`); empty turns the page off. @default "" */
+  token: string;
+  /** `STATS_PUBLIC`: `/stats` and `/metrics` answer without the operator token. @default true */
+  statsPublic: boolean;
 }
 
 /** Per-address limits (`RATE_LIMIT_*`). */
@@ -165,6 +187,8 @@ export interface TimeoutConfig {
   upstreamSeconds: number;
   /** `SHUTDOWN_TIMEOUT_SECONDS`: longest graceful shutdown before exit. @default 10 */
   shutdownSeconds: number;
+  /** `HTTP_REQUEST_TIMEOUT_SECONDS`: a new connection must send its HTTP request (or upgrade) within this (`ws` transport). @default 10 */
+  requestSeconds: number;
 }
 
 /** The whole configuration of a node. */
@@ -205,6 +229,8 @@ export interface NodeConfig {
   timeouts: TimeoutConfig;
   /** `SERVE_PLAYER`: serve the built player under `/player/`. @default true */
   servePlayer: boolean;
+  /** The operator page and access to statistics. */
+  operator: OperatorConfig;
 }
 
 /** Reads variables, remembering which one a value came from. */
@@ -286,6 +312,32 @@ class Reader {
     });
   }
 
+  /** A comma separated list that `check` accepts (it throws a `RangeError` naming the bad entry). */
+  checkedList(name: string, check: (entries: string[]) => unknown): string[] {
+    const entries = this.list(name);
+    try {
+      check(entries);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new ConfigError(name, this.string(name), error.message);
+    }
+    return entries;
+  }
+
+  /** An `http://` or `https://` URL, or empty. */
+  httpUrl(name: string): string {
+    const value = this.string(name).trim();
+    if (value === "") return "";
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch { /* reported below */ }
+    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      throw new ConfigError(name, value, "expected an http:// or https:// URL");
+    }
+    return value;
+  }
+
   webSocketUrl(name: string): string {
     const value = this.string(name).trim();
     if (value === "") return "";
@@ -303,6 +355,29 @@ class Reader {
 }
 
 const DAY = 86400;
+
+/** Shortest operator token accepted: a guessable token would open the operator page to anyone. */
+const MIN_OPERATOR_TOKEN_LENGTH = 16;
+
+function readOperator(read: Reader): OperatorConfig {
+  const token = read.string("OPERATOR_TOKEN").trim();
+  const statsPublic = read.boolean("STATS_PUBLIC", true);
+  if (token !== "" && token.length < MIN_OPERATOR_TOKEN_LENGTH) {
+    throw new ConfigError(
+      "OPERATOR_TOKEN",
+      "(hidden)",
+      `too short: use at least ${MIN_OPERATOR_TOKEN_LENGTH} random characters`,
+    );
+  }
+  if (!statsPublic && token === "") {
+    throw new ConfigError(
+      "STATS_PUBLIC",
+      "NO",
+      "needs OPERATOR_TOKEN (the token that opens /stats)",
+    );
+  }
+  return { token, statsPublic };
+}
 
 /**
  * Builds and validates the configuration from environment variables. Throws a
@@ -380,15 +455,31 @@ export function parseConfig(
     pushAllowed: read.boolean("PUSH_ALLOWED", true),
     pullAuthDisabled: read.boolean("PULL_AUTH_DISABLED", false),
     pushAuthDisabled: read.boolean("PUSH_AUTH_DISABLED", false),
+    pullPublicKeyFile: read.string("PULL_PUBLIC_KEY_FILE").trim(),
+    pushPublicKeyFile: read.string("PUSH_PUBLIC_KEY_FILE").trim(),
+    pullJwksUrl: read.httpUrl("PULL_JWKS_URL"),
+    pushJwksUrl: read.httpUrl("PUSH_JWKS_URL"),
+    jwksTimeoutSeconds: read.number("JWKS_TIMEOUT_SECONDS", 5, 0.1, 600),
+    jwksCacheSeconds: read.number("JWKS_CACHE_SECONDS", 600, 1, DAY),
   };
-  if (auth.pullSecret === "" && !auth.pullAuthDisabled) {
+  for (
+    const [name, path] of [
+      ["PULL_PUBLIC_KEY_FILE", auth.pullPublicKeyFile!],
+      ["PUSH_PUBLIC_KEY_FILE", auth.pushPublicKeyFile!],
+    ]
+  ) {
+    if (path !== "" && !fileExists(path)) throw new ConfigError(name, path, "no such file");
+  }
+  const pullKeys = auth.pullPublicKeyFile !== "" || auth.pullJwksUrl !== "";
+  const pushKeys = auth.pushPublicKeyFile !== "" || auth.pushJwksUrl !== "";
+  if (auth.pullSecret === "" && !auth.pullAuthDisabled && !pullKeys) {
     throw new ConfigError(
       "PULL_SECRET",
       "",
       "empty; set a secret, or PULL_AUTH_DISABLED=YES to let anyone pull",
     );
   }
-  if (auth.pushAllowed && auth.pushSecret === "" && !auth.pushAuthDisabled) {
+  if (auth.pushAllowed && auth.pushSecret === "" && !auth.pushAuthDisabled && !pushKeys) {
     throw new ConfigError(
       "PUSH_SECRET",
       "",
@@ -442,14 +533,14 @@ export function parseConfig(
     auth,
     rateLimit: {
       enabled: read.boolean("RATE_LIMIT_ENABLED", false),
-      whitelist: read.list("RATE_LIMIT_WHITELIST"),
+      whitelist: read.checkedList("RATE_LIMIT_WHITELIST", (entries) => new AddressList(entries)),
       connections: read.integer("RATE_LIMIT_CONNECTIONS", 0, 0, 1e9),
       requestsPerSecond: read.integer("RATE_LIMIT_REQ_PER_SEC", 0, 0, 1e9),
       requestBurst: read.integer("RATE_LIMIT_REQ_BURST", 0, 0, 1e9),
       cleanupSeconds: read.integer("RATE_LIMIT_REQ_CLEANUP", 10, 1, DAY),
     },
     maxConnections: read.integer("MAX_CONNECTIONS", 0, 0, 1e9),
-    allowedOrigins: read.list("ALLOWED_ORIGINS"),
+    allowedOrigins: read.checkedList("ALLOWED_ORIGINS", (entries) => new OriginPolicy(entries)),
     buffers: {
       limiterEnabled: read.boolean("BUFFER_MEMORY_LIMITER_ENABLED", false),
       limitBytes: read.integer("BUFFER_MEMORY_LIMIT_MB", 256, 1, 1e6) * MB,
@@ -466,7 +557,9 @@ export function parseConfig(
       idleSeconds: read.number("IDLE_TIMEOUT_SECONDS", 60, 0.1, DAY),
       upstreamSeconds: read.number("UPSTREAM_TIMEOUT_SECONDS", 10, 0.1, 3600),
       shutdownSeconds: read.number("SHUTDOWN_TIMEOUT_SECONDS", 10, 0, 3600),
+      requestSeconds: read.number("HTTP_REQUEST_TIMEOUT_SECONDS", 10, 0.1, 3600),
     },
     servePlayer: read.boolean("SERVE_PLAYER", true),
+    operator: readOperator(read),
   };
 }

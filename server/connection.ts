@@ -58,6 +58,8 @@ export const MAX_RELAY_HOPS = 8;
 const MAX_MESSAGES_WHILE_STARTING = 64;
 /** How long a closing handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 5000;
+/** Longest text message: control messages are short (a token and a stream id at most). */
+export const MAX_TEXT_MESSAGE_LENGTH = 65536;
 
 const HEARTBEAT = new TextFrame(writeMessage({ type: "H" }));
 
@@ -129,6 +131,14 @@ export class Connection {
   #onText(text: string): void {
     this.#lastReceived = performance.now();
     this.#log.trace(() => `<<< ${text.slice(0, 300)}`);
+    if (text.length > MAX_TEXT_MESSAGE_LENGTH) {
+      this.#publisher?.protocolBroken("text message too large");
+      this.fail(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `a text message is longer than ${MAX_TEXT_MESSAGE_LENGTH} characters`,
+      );
+      return;
+    }
     let message: Message;
     try {
       message = parseMessage(text);
@@ -247,6 +257,7 @@ export class Connection {
     this.#publisher = new Publisher({
       streamId: message.stream,
       publications,
+      maxFragmentBytes: config.maxBinaryMessageSize,
       fail: (code, text) => this.fail(code, text),
       done: () => this.#closeSocket(1000, "stream ended"),
     });
@@ -379,6 +390,11 @@ export class Connection {
       this.#socket.sendText(HEARTBEAT);
       this.#lastSent = now;
     }
+  }
+
+  /** Drops the connection at once, without a closing handshake (shutdown deadline passed). */
+  terminate(): void {
+    if (this.#state !== "closed") this.#socket.terminate();
   }
 
   /** The node is going away: tell the client to reconnect elsewhere. */

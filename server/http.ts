@@ -1,6 +1,7 @@
 /**
- * Plain HTTP routes of a node: `GET /health`, `/metrics`, `/stats`, the built player under
- * `/player/` (`SERVE_PLAYER`), and a clear 4xx for anything else. A plain function of a `Request`,
+ * Plain HTTP routes of a node: `GET /health`, `/metrics`, `/stats`, the operator page
+ * `/operator` (`OPERATOR_TOKEN`), the built player under `/player/` (`SERVE_PLAYER`), and a clear
+ * 4xx for anything else. A plain function of a `Request`,
  * so tests can call it without a network.
  *
  * @example
@@ -13,6 +14,9 @@
  */
 
 import type { CdnNode } from "./node.ts";
+import { isOperator } from "./operator/access.ts";
+import { operatorHeaders, operatorLoginPage, operatorPage } from "./operator/page.ts";
+import { nodeStats } from "./stats.ts";
 
 /** Answers plain (non-WebSocket) HTTP requests for a node. */
 export type HttpHandler = (request: Request, remoteAddress: string) => Promise<Response>;
@@ -29,6 +33,7 @@ export function createHttpHandler(node: CdnNode): HttpHandler {
   return async (request, remoteAddress) => {
     const url = new URL(request.url);
     const response = await route(node, request, url);
+    node.metrics.httpResponses.inc({ status: String(response.status) });
     node.log.request(`${remoteAddress} ${request.method} ${url.pathname} ${response.status}`);
     return response;
   };
@@ -42,11 +47,15 @@ async function route(node: CdnNode, request: Request, url: URL): Promise<Respons
     case "/health":
       return node.shuttingDown ? text("shutting down", 503) : text("OK - HLS WebSocket CDN");
     case "/metrics":
+      if (!statsAllowed(node, request)) return unauthorized();
       return new Response(await node.metrics.registry.metrics(), {
-        headers: { "content-type": node.metrics.registry.contentType },
+        headers: { "content-type": node.metrics.registry.contentType, "cache-control": "no-store" },
       });
     case "/stats":
-      return Response.json(node.stats());
+      if (!statsAllowed(node, request)) return unauthorized();
+      return Response.json(await nodeStats(node), { headers: { "cache-control": "no-store" } });
+    case "/operator":
+      return operator(node, request);
   }
   if (node.config.servePlayer && url.pathname === "/player") {
     return new Response(null, { status: 308, headers: { location: `/player/${url.search}` } });
@@ -64,6 +73,34 @@ async function route(node: CdnNode, request: Request, url: URL): Promise<Respons
     );
   }
   return text(`not found: ${url.pathname}`, 404);
+}
+
+/** `/stats` and `/metrics` are open (`STATS_PUBLIC`), or the request has the operator token. */
+function statsAllowed(node: CdnNode, request: Request): boolean {
+  return node.config.operator.statsPublic || isOperator(request, node.config.operator.token);
+}
+
+function unauthorized(): Response {
+  return text("the operator token is required (Authorization: Bearer <token>)", 401, {
+    "www-authenticate": 'Bearer realm="hls-websocket-cdn"',
+  });
+}
+
+/** The operator page (`OPERATOR_TOKEN`); without a token configured there is none. */
+function operator(node: CdnNode, request: Request): Response {
+  const token = node.config.operator.token;
+  if (token === "") return text("not found: /operator (set OPERATOR_TOKEN to serve it)", 404);
+  const nonce = crypto.randomUUID().replaceAll("-", "");
+  if (!isOperator(request, token)) {
+    return new Response(operatorLoginPage(nonce), {
+      status: 401,
+      headers: {
+        ...operatorHeaders(nonce),
+        "www-authenticate": 'Bearer realm="hls-websocket-cdn"',
+      },
+    });
+  }
+  return new Response(operatorPage(nonce), { headers: operatorHeaders(nonce) });
 }
 
 /** Where `deno task build` writes the player. */

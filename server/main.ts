@@ -11,6 +11,7 @@ import { externalWebsocketUrl } from "./external_url.ts";
 import { Logger } from "./log.ts";
 import { CdnNode } from "./node.ts";
 import { fleetSources } from "./sources/fleet.ts";
+import { CertificateReloader, startupCertificate } from "./tls_reloader.ts";
 import { denoTransport } from "./transport/deno/websocket.ts";
 import type { Listener, Transport } from "./transport/transport.ts";
 import { wsTransport } from "./transport/ws/websocket.ts";
@@ -48,13 +49,22 @@ async function main(): Promise<void> {
     interfaces: Deno.networkInterfaces(),
   });
   const node = new CdnNode(config, log, fleetSources);
+  try {
+    await node.verifier.ready();
+  } catch (error) {
+    console.error(`error: invalid public keys: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(2);
+  }
   const listeners: Listener[] = [];
+  let reloader: CertificateReloader | undefined;
+  const requestTimeoutMs = config.timeouts.requestSeconds * 1000;
   try {
     if (config.http.enabled) {
       const listener = await transport.listen({
         hostname: config.http.bindAddress,
         port: config.http.port,
         maxMessageSize: config.maxBinaryMessageSize,
+        requestTimeoutMs,
       }, node);
       listeners.push(listener);
       log.info(
@@ -64,16 +74,25 @@ async function main(): Promise<void> {
       );
     }
     if (config.tls.enabled) {
+      const { certificateFile, privateKeyFile } = config.tls;
+      const certificate = startupCertificate(certificateFile, privateKeyFile, log, node.metrics);
       const listener = await transport.listen({
         hostname: config.tls.bindAddress,
         port: config.tls.port,
         maxMessageSize: config.maxBinaryMessageSize,
-        tls: {
-          cert: Deno.readTextFileSync(config.tls.certificateFile),
-          key: Deno.readTextFileSync(config.tls.privateKeyFile),
-        },
+        requestTimeoutMs,
+        tls: certificate,
       }, node);
       listeners.push(listener);
+      reloader = new CertificateReloader({
+        certificateFile,
+        privateKeyFile,
+        intervalSeconds: config.tls.checkReloadSeconds,
+        current: certificate,
+        apply: (next) => listener.setCertificate(next),
+        log: log.child("tls"),
+        metrics: node.metrics,
+      });
       log.info(
         `TLS listening on ${
           config.tls.bindAddress || "0.0.0.0"
@@ -91,10 +110,17 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
+    // Whatever happens, the process is gone shortly after the graceful deadline.
+    const bound = setTimeout(() => {
+      log.error("shutdown did not finish in time; exiting");
+      Deno.exit(1);
+    }, (config.timeouts.shutdownSeconds + 5) * 1000);
+    reloader?.destroy();
     // Stop accepting, but close the open sockets first: a listener's close waits for them.
     const closing = Promise.all(listeners.map((listener) => listener.close().catch(() => {})));
     await node.shutdown();
-    await closing;
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    clearTimeout(bound);
     log.info("stopped");
     Deno.exit(0);
   };

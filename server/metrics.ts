@@ -14,6 +14,7 @@
  */
 
 import client from "prom-client";
+import { registerProcessMetrics } from "./process_metrics.ts";
 
 const PREFIX = "hlswscdn_";
 
@@ -48,11 +49,37 @@ export class Metrics {
   readonly bufferBytes: client.Gauge;
   /** Fragments not kept in a ring because of the buffer memory limit. */
   readonly bufferEvictions: client.Counter;
+  /** The buffer memory limit in bytes (0 when the limiter is off). */
+  readonly bufferLimit: client.Gauge;
+  /** Plain HTTP responses by status. */
+  readonly httpResponses: client.Counter<"status">;
+  /** Addresses the rate limiter tracks now. */
+  readonly rateLimitedAddresses: client.Gauge;
+  /** Registry commands that failed, by operation (`lookup`, `register`, `refresh`, `delete`). */
+  readonly registryErrors: client.Counter<"operation">;
+  /** Times the registry connection was established again after it was lost. */
+  readonly registryReconnects: client.Counter;
+  /** 1 while the registry (Redis) connection is ready, 0 otherwise. */
+  readonly registryConnected: client.Gauge;
+  /** Upstream pulls that failed or dropped, by reason (an `E` code, or `connect`, `lost`). */
+  readonly relayErrors: client.Counter<"reason">;
+  /** Times a relay reconnected to an upstream after losing it. */
+  readonly relayReconnects: client.Counter;
+  /** Open connections to upstream nodes. */
+  readonly relayUpstreams: client.Gauge;
+  /** TLS certificate reloads by result (`loaded`, `rejected`). */
+  readonly tlsReloads: client.Counter<"result">;
+  /** Expiry of the TLS certificate in use, seconds since the Unix epoch. */
+  readonly tlsCertificateExpiry: client.Gauge;
+  /** Fetches of a JWKS key set by result (`ok`, `error`). */
+  readonly jwksFetches: client.Counter<"result">;
+  /** Constant 1, labelled with the node id and transport. */
+  readonly info: client.Gauge<"node_id" | "transport">;
 
-  /** Creates the metrics, with default process metrics (CPU, RSS). */
+  /** Creates the metrics, with process metrics (CPU, RSS, open file descriptors). */
   constructor() {
     const registers = [this.registry];
-    client.collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    registerProcessMetrics(this.registry);
     this.connections = new client.Gauge({
       name: `${PREFIX}connections`,
       help: "Open WebSocket connections by role.",
@@ -123,5 +150,81 @@ export class Metrics {
       help: "Fragments dropped from or not kept in a buffer because of the memory limit.",
       registers,
     });
+    this.bufferLimit = new client.Gauge({
+      name: `${PREFIX}buffer_limit_bytes`,
+      help: "The buffer memory limit in bytes (0 when the limiter is off).",
+      registers,
+    });
+    this.httpResponses = new client.Counter({
+      name: `${PREFIX}http_responses_total`,
+      help: "Plain HTTP responses by status.",
+      labelNames: ["status"],
+      registers,
+    });
+    this.rateLimitedAddresses = new client.Gauge({
+      name: `${PREFIX}rate_limit_tracked_addresses`,
+      help: "Client addresses the rate limiter tracks now.",
+      registers,
+    });
+    this.registryErrors = new client.Counter({
+      name: `${PREFIX}registry_errors_total`,
+      help: "Publish registry commands that failed, by operation.",
+      labelNames: ["operation"],
+      registers,
+    });
+    this.registryReconnects = new client.Counter({
+      name: `${PREFIX}registry_reconnects_total`,
+      help: "Times the publish registry connection was established again after a loss.",
+      registers,
+    });
+    this.registryConnected = new client.Gauge({
+      name: `${PREFIX}registry_connected`,
+      help: "1 while the publish registry connection is ready, 0 otherwise.",
+      registers,
+    });
+    this.relayErrors = new client.Counter({
+      name: `${PREFIX}relay_errors_total`,
+      help: "Upstream pulls that failed or dropped, by reason.",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.relayReconnects = new client.Counter({
+      name: `${PREFIX}relay_reconnects_total`,
+      help: "Times a relay reconnected to an upstream node after losing it.",
+      registers,
+    });
+    this.relayUpstreams = new client.Gauge({
+      name: `${PREFIX}relay_upstream_connections`,
+      help: "Open connections to upstream nodes.",
+      registers,
+    });
+    this.tlsReloads = new client.Counter({
+      name: `${PREFIX}tls_reloads_total`,
+      help: "TLS certificate reloads by result (loaded, rejected).",
+      labelNames: ["result"],
+      registers,
+    });
+    this.tlsCertificateExpiry = new client.Gauge({
+      name: `${PREFIX}tls_certificate_expiry_seconds`,
+      help: "Expiry of the TLS certificate in use, seconds since the Unix epoch.",
+      registers,
+    });
+    this.jwksFetches = new client.Counter({
+      name: `${PREFIX}jwks_fetches_total`,
+      help: "Fetches of a JWKS key set by result (ok, error).",
+      labelNames: ["result"],
+      registers,
+    });
+    this.info = new client.Gauge({
+      name: `${PREFIX}node_info`,
+      help: "Constant 1, labelled with the node id and transport.",
+      labelNames: ["node_id", "transport"],
+      registers,
+    });
+    // Series that exist from the start, so dashboards and rates see zeros rather than gaps.
+    for (const role of ["pending", "publisher", "spectator"]) this.connections.set({ role }, 0);
+    for (const origin of ["local", "relay"]) this.streams.set({ origin }, 0);
+    this.registryConnected.set(0);
+    this.relayUpstreams.set(0);
   }
 }

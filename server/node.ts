@@ -15,6 +15,7 @@ import { BufferMemory } from "./buffer_memory.ts";
 import type { NodeConfig } from "./config.ts";
 import { Connection, type ConnectionContext } from "./connection.ts";
 import { createHttpHandler, type HttpHandler } from "./http.ts";
+import { Admission, refuseSocket } from "./limits/admission.ts";
 import { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { SourceChain } from "./sources/chain.ts";
@@ -45,7 +46,13 @@ export class CdnNode implements RequestHandler {
   readonly publications: LocalPublications;
   /** Where pulled streams come from, in order. */
   readonly sources: SourceChain;
+  /** Rate limits, origins and the connection cap. */
+  readonly admission: Admission;
+  /** When the node started (`performance.now()`). */
+  readonly startedAt: number = performance.now();
   #connections = new Set<Connection>();
+  /** Gives back each admitted connection's per-address slot when it closes. */
+  #releases = new Map<Connection, () => void>();
   #context: ConnectionContext;
   #http: HttpHandler;
   #ticker: ReturnType<typeof setInterval>;
@@ -63,7 +70,7 @@ export class CdnNode implements RequestHandler {
       config.buffers.limiterEnabled ? config.buffers.limitBytes : Infinity,
       (used) => this.metrics.bufferBytes.set(used),
     );
-    this.verifier = new TokenVerifier(config.auth);
+    this.verifier = new TokenVerifier(config.auth, { log, metrics: this.metrics });
     this.publications = new LocalPublications({
       maxFragments: config.buffers.maxFragments,
       memory: this.memory,
@@ -83,8 +90,15 @@ export class CdnNode implements RequestHandler {
         maxLagMs: config.spectators.maxLagSeconds * 1000,
         stallTimeoutMs: config.spectators.stallTimeoutSeconds * 1000,
       },
-      forget: (connection) => this.#connections.delete(connection),
+      forget: (connection) => {
+        this.#connections.delete(connection);
+        this.#releases.get(connection)?.();
+        this.#releases.delete(connection);
+      },
     };
+    this.admission = new Admission({ config, metrics: this.metrics, log });
+    this.metrics.bufferLimit.set(config.buffers.limiterEnabled ? config.buffers.limitBytes : 0);
+    this.metrics.info.set({ node_id: config.nodeId, transport: config.transport }, 1);
     this.#http = createHttpHandler(this);
     this.#ticker = setInterval(() => this.#tick(), TICK_MS);
   }
@@ -107,13 +121,38 @@ export class CdnNode implements RequestHandler {
 
   /** Plain HTTP requests. */
   fetch(request: Request, remoteAddress: string): Promise<Response> {
+    if (!this.admission.admitRequest(remoteAddress)) {
+      this.metrics.httpResponses.inc({ status: "429" });
+      return Promise.resolve(
+        new Response("too many requests from your address; retry later\n", {
+          status: 429,
+          headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "1" },
+        }),
+      );
+    }
     return this.#http(request, remoteAddress);
   }
 
   /** A new WebSocket connection. */
   onSocket(socket: ServerSocket, request: UpgradeRequest): void {
+    let verdict;
+    try {
+      verdict = this.#shuttingDown
+        ? { admitted: true as const, release() {} }
+        : this.admission.admitSocket(request, this.#connections.size);
+    } catch (error) {
+      // Never let one connection's surprise take the node down.
+      this.log.error(`cannot admit a connection: ${error instanceof Error ? error.stack : error}`);
+      refuseSocket(socket, ErrorCode.INTERNAL_ERROR, "internal error");
+      return;
+    }
+    if (!verdict.admitted) {
+      refuseSocket(socket, verdict.code, verdict.message);
+      return;
+    }
     const connection = new Connection(socket, request, this.#context);
     this.#connections.add(connection);
+    this.#releases.set(connection, verdict.release);
     if (this.#shuttingDown) connection.shutdown();
   }
 
@@ -149,7 +188,8 @@ export class CdnNode implements RequestHandler {
   /**
    * Leaves gracefully: tells every client `SHUTTING_DOWN` (publishers and players reconnect,
    * elsewhere where they can), ends local streams, stops sources (the registry removes this
-   * node's entries), and waits up to `SHUTDOWN_TIMEOUT_SECONDS` for sockets to close.
+   * node's entries), and waits up to `SHUTDOWN_TIMEOUT_SECONDS` for sockets to close; sockets
+   * still open then are dropped.
    */
   async shutdown(): Promise<void> {
     if (this.#shuttingDown) return;
@@ -160,12 +200,25 @@ export class CdnNode implements RequestHandler {
       code: ErrorCode.SHUTTING_DOWN,
       message: "the node is shutting down",
     });
-    await this.sources.destroy();
     const deadline = performance.now() + this.config.timeouts.shutdownSeconds * 1000;
+    // A registry that does not answer must not hold the exit past the deadline.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.sources.destroy().catch((error) =>
+        this.log.warning(
+          `stopping sources failed: ${error instanceof Error ? error.message : error}`,
+        )
+      ),
+      new Promise((resolve) => timer = setTimeout(resolve, deadline - performance.now())),
+    ]);
+    clearTimeout(timer);
     while (this.#connections.size > 0 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       this.#tick();
     }
+    // Whoever has not closed by the deadline is dropped.
+    for (const connection of this.#connections) connection.terminate();
     clearInterval(this.#ticker);
+    this.admission.destroy();
   }
 }

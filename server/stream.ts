@@ -245,6 +245,20 @@ export class Stream extends EventTarget {
     this.#ringBytes += size;
   }
 
+  /**
+   * Whether `bytes` more fit in the buffer memory limit, evicting this stream's own oldest
+   * buffered fragments to make room (never another stream's). Always true without a limit.
+   */
+  makeRoom(bytes: number): boolean {
+    const memory = this.#options.memory;
+    while (memory.used + bytes > memory.limit) {
+      if (this.#ring.length === 0) return false;
+      this.#evictOldest();
+      this.#options.metrics.bufferEvictions.inc();
+    }
+    return true;
+  }
+
   #evictOldest(): void {
     const oldest = this.#ring.shift();
     if (oldest === undefined) return;

@@ -152,14 +152,23 @@ export interface ListenOptions {
   maxMessageSize: number;
   /** Serve HTTPS/WSS with this certificate. */
   tls?: TlsCertificate;
+  /**
+   * A new TCP (or TLS) connection must send its HTTP request or upgrade within this many ms, or it
+   * is dropped (slow clients that hold sockets open). Adapters that cannot do it ignore it.
+   * @default 10000
+   */
+  requestTimeoutMs?: number;
 }
 
 /** A listening server. */
 export interface Listener {
   /** The bound port (useful with port 0). */
   readonly port: number;
-  /** Replaces the TLS certificate for new connections, without dropping open ones. */
-  setCertificate(certificate: TlsCertificate): void;
+  /**
+   * Replaces the TLS certificate for new connections. The `ws` adapter keeps open connections;
+   * the `deno` adapter has to restart its listener, which closes them (code 1012).
+   */
+  setCertificate(certificate: TlsCertificate): Promise<void>;
   /** Stops accepting connections. Open WebSockets are the node's to close. */
   close(): Promise<void>;
 }

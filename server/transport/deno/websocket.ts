@@ -86,52 +86,114 @@ class DenoServerSocket implements ServerSocket {
   }
 }
 
+/** How long a restart waits for the old listener to let go of the port. */
+const REBIND_TIMEOUT_MS = 5000;
+
 /** The `Deno.serve` transport. */
 export const denoTransport: Transport = {
   name: "deno",
-  listen(options: ListenOptions, handler: RequestHandler): Promise<Listener> {
-    const abort = new AbortController();
-    return new Promise<Listener>((resolve, reject) => {
-      const serveOptions = {
+  async listen(options: ListenOptions, handler: RequestHandler): Promise<Listener> {
+    /** WebSockets accepted by this listener and not yet closed. */
+    const sockets = new Set<DenoServerSocket>();
+    let closing = false;
+    const handle = (
+      request: Request,
+      info: Deno.ServeHandlerInfo,
+    ): Response | Promise<Response> => {
+      const remoteAddress = normalizeAddress((info.remoteAddr as Deno.NetAddr).hostname);
+      const url = new URL(request.url);
+      if (closing) return new Response("shutting down\n", { status: 503 });
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return handler.fetch(request, remoteAddress);
+      }
+      if (!handler.isWebSocketPath(url.pathname)) return new Response(null, { status: 404 });
+      // The request's headers cannot be read once the upgrade is done: keep a copy.
+      const headers = new Headers(request.headers);
+      const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+      const serverSocket = new DenoServerSocket(socket, options.maxMessageSize);
+      sockets.add(serverSocket);
+      socket.addEventListener("close", () => sockets.delete(serverSocket), { once: true });
+      socket.addEventListener("open", () => {
+        handler.onSocket(serverSocket, { url, headers, remoteAddress });
+      }, { once: true });
+      return response;
+    };
+    let current = await serve(options, options.port, options.tls, handle);
+    const port = current.port;
+    return {
+      port,
+      /**
+       * `Deno.serve` cannot swap its certificate: the listener is restarted on the same port with
+       * the new one. Its open WebSockets are closed with code 1012 (service restart) first, and
+       * their clients reconnect.
+       */
+      async setCertificate(certificate: TlsCertificate) {
+        if (options.tls === undefined || closing) return;
+        for (const socket of sockets) socket.close(1012, "certificate reload");
+        const previous = current;
+        previous.abort.abort();
+        await previous.server.finished;
+        const deadline = performance.now() + REBIND_TIMEOUT_MS;
+        for (;;) {
+          try {
+            current = await serve(options, port, certificate, handle);
+            return;
+          } catch (error) {
+            if (!(error instanceof Deno.errors.AddrInUse) || performance.now() > deadline) {
+              // Serve on with the old certificate rather than not at all.
+              current = await serve(options, port, options.tls, handle);
+              throw error;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }
+      },
+      /**
+       * Stops taking requests at once (they get 503), waits until the node has closed the open
+       * WebSockets (aborting the server would drop them unannounced), then stops the server.
+       */
+      async close() {
+        closing = true;
+        while (sockets.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        current.abort.abort();
+        await current.server.finished;
+      },
+    };
+  },
+};
+
+/** One running `Deno.serve`, and how to stop it. */
+interface RunningServer {
+  server: Deno.HttpServer;
+  abort: AbortController;
+  port: number;
+}
+
+function serve(
+  options: ListenOptions,
+  port: number,
+  tls: TlsCertificate | undefined,
+  handle: (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>,
+): Promise<RunningServer> {
+  const abort = new AbortController();
+  return new Promise<RunningServer>((resolve, reject) => {
+    let server: Deno.HttpServer | undefined;
+    try {
+      server = Deno.serve({
         hostname: options.hostname || "0.0.0.0",
-        port: options.port,
+        port,
         signal: abort.signal,
         onListen({ port }: { port: number }) {
-          resolve({
-            port,
-            setCertificate(_certificate: TlsCertificate) {
-              // Deno.serve cannot swap its certificate; the node restarts the listener instead.
-            },
-            async close() {
-              abort.abort();
-              await server.finished;
-            },
-          });
+          // onListen runs inside Deno.serve, before it returns the server.
+          queueMicrotask(() => resolve({ server: server!, abort, port }));
         },
         onError() {
           return new Response("internal error", { status: 500 });
         },
-        ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
-      };
-      let server: Deno.HttpServer;
-      try {
-        server = Deno.serve(serveOptions, (request, info) => {
-          const remoteAddress = normalizeAddress((info.remoteAddr as Deno.NetAddr).hostname);
-          const url = new URL(request.url);
-          if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-            return handler.fetch(request, remoteAddress);
-          }
-          if (!handler.isWebSocketPath(url.pathname)) return new Response(null, { status: 404 });
-          const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
-          const serverSocket = new DenoServerSocket(socket, options.maxMessageSize);
-          socket.addEventListener("open", () => {
-            handler.onSocket(serverSocket, { url, headers: request.headers, remoteAddress });
-          }, { once: true });
-          return response;
-        });
-      } catch (error) {
-        reject(error);
-      }
-    });
-  },
-};
+        ...(tls ? { cert: tls.cert, key: tls.key } : {}),
+      }, handle);
+    } catch (error) {
+      reject(error);
+    }
+  });
+}

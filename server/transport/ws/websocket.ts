@@ -108,6 +108,12 @@ class WsServerSocket implements ServerSocket {
   }
 }
 
+/** The TCP socket under a TLS socket (the one the `connection` event gave), or the socket itself. */
+function rawSocket(socket: Duplex): Duplex {
+  const parent = (socket as Duplex & { _parent?: Duplex; socket?: Duplex })._parent;
+  return parent ?? socket;
+}
+
 /** The `ws` transport. */
 export const wsTransport: Transport = {
   name: "ws",
@@ -138,7 +144,37 @@ export const wsTransport: Transport = {
       httpSockets.add(socket);
       socket.once("close", () => httpSockets.delete(socket));
     });
+    // Every new connection must send a request in time (TLS handshake included); node:http's own
+    // header timeout is not enforced under Deno.
+    // A keep-alive connection must send its next request within the same time.
+    const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    const waiting = new Map<Duplex, ReturnType<typeof setTimeout>>();
+    const answered = (socket: Duplex) => {
+      clearTimeout(waiting.get(socket));
+      waiting.delete(socket);
+    };
+    const expectRequest = (socket: Duplex) => {
+      if (socket.destroyed) return;
+      answered(socket);
+      waiting.set(
+        socket,
+        setTimeout(() => {
+          waiting.delete(socket);
+          socket.destroy();
+        }, requestTimeoutMs),
+      );
+    };
+    server.on("connection", (socket: Duplex) => {
+      expectRequest(socket);
+      socket.once("close", () => answered(socket));
+    });
+    server.on("request", (request: http.IncomingMessage, response: http.ServerResponse) => {
+      const socket = rawSocket(request.socket);
+      answered(socket);
+      response.once("finish", () => expectRequest(socket));
+    });
     server.on("upgrade", (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      answered(rawSocket(socket));
       httpSockets.delete(socket);
       const url = new URL(request.url ?? "/", "http://localhost");
       if (!handler.isWebSocketPath(url.pathname)) {
@@ -170,11 +206,17 @@ export const wsTransport: Transport = {
       port,
       setCertificate(certificate: TlsCertificate) {
         if (server instanceof https.Server) server.setSecureContext(certificate);
+        return Promise.resolve();
       },
       close() {
         return new Promise<void>((resolve) => {
           server.close(() => resolve());
           for (const socket of httpSockets) socket.destroy();
+          for (const [socket, timer] of waiting) {
+            clearTimeout(timer);
+            socket.destroy();
+          }
+          waiting.clear();
         });
       },
     };

@@ -1,0 +1,183 @@
+/**
+ * The door of a node: decides, before any protocol work, whether a new WebSocket connection or a
+ * plain HTTP request is let in. In order: the address's request rate (`RATE_LIMIT_REQ_PER_SEC`,
+ * `RATE_LIMIT_REQ_BURST`), the page origin (`ALLOWED_ORIGINS`), the node's connection cap
+ * (`MAX_CONNECTIONS`) and the address's open connections (`RATE_LIMIT_CONNECTIONS`). A refused
+ * connection gets `E` with the code and a readable reason, then is closed; every refusal is
+ * counted in `refusals_total{code}` and logged (at most one line per code a second, with the
+ * number of refusals it stands for, so a flood cannot flood the log).
+ *
+ * @example
+ * ```ts ignore
+ * const admission = new Admission({ config, metrics, log });
+ * const verdict = admission.admitSocket(request, openConnections);
+ * if (!verdict.admitted) refuseSocket(socket, verdict.code, verdict.message);
+ * else socket.onClose(() => verdict.release());
+ * ```
+ * @module
+ */
+
+import { ErrorCode } from "../../shared/errors.ts";
+import { writeMessage } from "../../shared/protocol.ts";
+import type { NodeConfig } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { type ServerSocket, TextFrame, type UpgradeRequest } from "../transport/transport.ts";
+import { OriginPolicy } from "./origin_policy.ts";
+import { RateLimiter } from "./rate_limiter.ts";
+
+/** What a new connection is told. */
+export type Verdict =
+  | { admitted: true; release(): void }
+  | { admitted: false; code: ErrorCode; message: string };
+
+/** How the admission is set up. */
+export interface AdmissionOptions {
+  /** The node's configuration (`rateLimit`, `maxConnections`, `allowedOrigins`). */
+  config: Pick<NodeConfig, "rateLimit" | "maxConnections" | "allowedOrigins">;
+  /** Where refusals are counted. */
+  metrics: Metrics;
+  /** Where refusals are logged. */
+  log: Logger;
+}
+
+/** How long a refused socket may take to close before it is dropped. */
+const REFUSED_CLOSE_GRACE_MS = 2000;
+/** Refusal log lines per code are at most this often. */
+const LOG_INTERVAL_MS = 1000;
+
+/** Admission of connections and requests. */
+export class Admission {
+  #config: AdmissionOptions["config"];
+  #metrics: Metrics;
+  #log: Logger;
+  #limiter: RateLimiter | undefined;
+  #origins: OriginPolicy;
+  #logged = new Map<string, { at: number; suppressed: number }>();
+
+  /** Creates the admission; throws a `RangeError` for a bad whitelist or origin entry. */
+  constructor(options: AdmissionOptions) {
+    const { rateLimit } = options.config;
+    this.#config = options.config;
+    this.#metrics = options.metrics;
+    this.#log = options.log.child("limits");
+    this.#origins = new OriginPolicy(options.config.allowedOrigins);
+    if (rateLimit.enabled) {
+      this.#limiter = new RateLimiter({
+        requestsPerSecond: rateLimit.requestsPerSecond,
+        burst: rateLimit.requestBurst,
+        connections: rateLimit.connections,
+        whitelist: rateLimit.whitelist,
+        cleanupSeconds: rateLimit.cleanupSeconds,
+      });
+    }
+    options.metrics.rateLimitedAddresses.reset();
+  }
+
+  /** Addresses the rate limiter tracks (0 when it is off). */
+  get trackedAddresses(): number {
+    return this.#limiter?.trackedAddresses ?? 0;
+  }
+
+  /** Whether a plain HTTP request from `address` may be answered (false: answer 429). */
+  admitRequest(address: string): boolean {
+    if (this.#limiter === undefined || this.#limiter.takeRequest(address)) {
+      this.#updateGauge();
+      return true;
+    }
+    this.#refused(ErrorCode.RATE_LIMITED, address, "HTTP request over the rate");
+    return false;
+  }
+
+  /** Whether a new WebSocket connection may go on; `open` is the node's open connections. */
+  admitSocket(request: UpgradeRequest, open: number): Verdict {
+    const address = request.remoteAddress;
+    const limiter = this.#limiter;
+    const verdict = limiter?.openConnection(address) ?? "ok";
+    if (verdict === "rate") {
+      return this.#refuse(
+        ErrorCode.RATE_LIMITED,
+        address,
+        "too many connections from your address in a short time; retry later",
+      );
+    }
+    const release = () => limiter?.closeConnection(address);
+    let refusal: Verdict | undefined;
+    if (!this.#origins.open && !this.#origins.allows(request.headers.get("origin"))) {
+      refusal = this.#refuse(
+        ErrorCode.ORIGIN_NOT_ALLOWED,
+        address,
+        `pages from ${request.headers.get("origin")} may not connect to this node`,
+      );
+    } else if (this.#config.maxConnections > 0 && open >= this.#config.maxConnections) {
+      refusal = this.#refuse(
+        ErrorCode.SERVER_FULL,
+        address,
+        `this node has reached its ${this.#config.maxConnections} connections; try another node or retry later`,
+      );
+    } else if (verdict === "connections") {
+      return this.#refuse(
+        ErrorCode.RATE_LIMITED,
+        address,
+        `too many open connections from your address (at most ${this.#config.rateLimit.connections})`,
+      );
+    }
+    if (refusal !== undefined) {
+      release();
+      return refusal;
+    }
+    this.#updateGauge();
+    return { admitted: true, release };
+  }
+
+  #refuse(code: ErrorCode, address: string, message: string): Verdict {
+    this.#refused(code, address, message);
+    return { admitted: false, code, message };
+  }
+
+  #refused(code: ErrorCode, address: string, message: string): void {
+    this.#metrics.refusals.inc({ code });
+    this.#updateGauge();
+    const now = performance.now();
+    const last = this.#logged.get(code);
+    if (last !== undefined && now - last.at < LOG_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    const more = last !== undefined && last.suppressed > 0
+      ? ` (and ${last.suppressed} more ${code} refusals since the last line)`
+      : "";
+    this.#logged.set(code, { at: now, suppressed: 0 });
+    this.#log.info(`refused ${address} with ${code}: ${message}${more}`);
+  }
+
+  #updateGauge(): void {
+    if (this.#limiter !== undefined) {
+      this.#metrics.rateLimitedAddresses.set(this.#limiter.trackedAddresses);
+    }
+  }
+
+  /** Stops the rate limiter's sweep. */
+  destroy(): void {
+    this.#limiter?.destroy();
+  }
+}
+
+/**
+ * Tells a connection that was not admitted why (`E` with `code` and `message`) and closes it,
+ * dropping it if the close handshake does not complete within two seconds. Nothing it sends is
+ * read.
+ */
+export function refuseSocket(socket: ServerSocket, code: ErrorCode, message: string): void {
+  const timer = setTimeout(() => socket.terminate(), REFUSED_CLOSE_GRACE_MS);
+  socket.listen({
+    onText() {},
+    onBinary() {},
+    onTooLarge() {},
+    onClose() {
+      clearTimeout(timer);
+    },
+  });
+  socket.sendText(new TextFrame(writeMessage({ type: "E", code, message })));
+  socket.close(1000, code);
+}

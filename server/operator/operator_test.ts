@@ -1,0 +1,105 @@
+import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { parseConfig } from "../config.ts";
+import { Logger } from "../log.ts";
+import { CdnNode } from "../node.ts";
+import { isOperator, presentedToken } from "./access.ts";
+
+const TOKEN = "a-long-enough-operator-token";
+const QUIET = {
+  error: false,
+  warning: false,
+  info: false,
+  requests: false,
+  debug: false,
+  trace: false,
+};
+
+/** A node without listeners, answering `fetch` directly. */
+function node(env: Record<string, string>): CdnNode {
+  const config = parseConfig({ PULL_SECRET: "p", PUSH_SECRET: "q", ...env });
+  return new CdnNode(config, new Logger(QUIET, () => {}));
+}
+
+Deno.test("the token is read from a bearer header or the query, compared whole", () => {
+  const bearer = new Request("http://n/stats", { headers: { authorization: `Bearer ${TOKEN}` } });
+  assertEquals(presentedToken(bearer), TOKEN);
+  assertEquals(presentedToken(new Request(`http://n/operator?token=${TOKEN}`)), TOKEN);
+  assertEquals(presentedToken(new Request("http://n/operator")), null);
+  assert(isOperator(bearer, TOKEN));
+  assert(!isOperator(bearer, `${TOKEN}!`));
+  assert(!isOperator(new Request(`http://n/?token=${TOKEN.slice(1)}`), TOKEN));
+  assert(
+    !isOperator(new Request("http://n/", { headers: { authorization: `Basic ${TOKEN}` } }), TOKEN),
+  );
+});
+
+Deno.test("without OPERATOR_TOKEN there is no operator page; stats are public", async () => {
+  const open = node({});
+  try {
+    assertEquals((await open.fetch(new Request("http://n/operator"), "10.0.0.1")).status, 404);
+    assertEquals((await open.fetch(new Request("http://n/stats"), "10.0.0.1")).status, 200);
+    assertEquals((await open.fetch(new Request("http://n/metrics"), "10.0.0.1")).status, 200);
+  } finally {
+    await open.shutdown();
+  }
+});
+
+Deno.test("STATS_PUBLIC=NO: /stats and /metrics need the operator token", async () => {
+  const closed = node({ OPERATOR_TOKEN: TOKEN, STATS_PUBLIC: "NO" });
+  try {
+    for (const path of ["/stats", "/metrics"]) {
+      const refused = await closed.fetch(new Request(`http://n${path}`), "10.0.0.1");
+      assertEquals(refused.status, 401);
+      assertEquals(refused.headers.get("www-authenticate"), 'Bearer realm="hls-websocket-cdn"');
+      const allowed = await closed.fetch(
+        new Request(`http://n${path}`, { headers: { authorization: `Bearer ${TOKEN}` } }),
+        "10.0.0.1",
+      );
+      assertEquals(allowed.status, 200);
+      await allowed.body?.cancel();
+    }
+    assertEquals((await closed.fetch(new Request("http://n/health"), "10.0.0.1")).status, 200);
+  } finally {
+    await closed.shutdown();
+  }
+});
+
+Deno.test("plain HTTP requests over the rate get 429 with Retry-After", async () => {
+  const limited = node({ RATE_LIMIT_ENABLED: "YES", RATE_LIMIT_REQ_PER_SEC: "2" });
+  try {
+    const statuses = [];
+    for (let index = 0; index < 4; index++) {
+      const response = await limited.fetch(new Request("http://n/health"), "10.0.0.1");
+      statuses.push(response.status);
+      if (response.status === 429) assertEquals(response.headers.get("retry-after"), "1");
+      await response.body?.cancel();
+    }
+    assertEquals(statuses, [200, 200, 429, 429]);
+    const other = await limited.fetch(new Request("http://n/health"), "10.0.0.2");
+    assertEquals(other.status, 200);
+  } finally {
+    await limited.shutdown();
+  }
+});
+
+Deno.test("configuration: short operator tokens and closed stats without a token are refused", () => {
+  const base = { PULL_SECRET: "p", PUSH_SECRET: "q" };
+  for (
+    const [env, name] of [
+      [{ OPERATOR_TOKEN: "short" }, "OPERATOR_TOKEN"],
+      [{ STATS_PUBLIC: "NO" }, "STATS_PUBLIC"],
+      [{ RATE_LIMIT_WHITELIST: "10.0.0.0/33" }, "RATE_LIMIT_WHITELIST"],
+      [{ ALLOWED_ORIGINS: "example.com" }, "ALLOWED_ORIGINS"],
+      [{ PULL_JWKS_URL: "ftp://keys" }, "PULL_JWKS_URL"],
+    ] as const
+  ) {
+    try {
+      parseConfig({ ...base, ...env });
+      throw new Error(`${name} accepted`);
+    } catch (error) {
+      assert(error instanceof Error && error.message.startsWith(`${name}=`), String(error));
+    }
+  }
+  const keys = parseConfig({ PUSH_SECRET: "q", PULL_JWKS_URL: "https://auth.example/jwks.json" });
+  assertEquals(keys.auth.pullSecret, "", "public keys alone are enough to start");
+});

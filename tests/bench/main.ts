@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, string> = {
   fanout: "./fanout.ts",
   relay: "./relay_hops.ts",
   latency: "./latency.ts",
+  soak: "./soak.ts",
 };
 
 const name = Deno.args[0] && !Deno.args[0].startsWith("-") ? Deno.args[0] : "fanout";

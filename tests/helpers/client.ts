@@ -18,6 +18,8 @@ import {
   writeMessage,
 } from "../../shared/protocol.ts";
 import { signToken } from "../../shared/token.ts";
+// @ts-types="@types/ws"
+import { WebSocket as NodeWebSocket } from "ws";
 import { TEST_SECRETS } from "./node_process.ts";
 
 /** A received frame: a parsed text message or binary bytes, with its arrival time. */
@@ -97,9 +99,22 @@ export class TestClient {
     for (const wake of waiters) wake();
   }
 
-  /** Opens a connection. */
-  static async connect(url: string): Promise<TestClient> {
-    const socket = new WebSocket(url);
+  /**
+   * Opens a connection; `from` picks the local address (any of 127.0.0.0/8, to play another
+   * client address), `origin` sends an `Origin` header, as a browser page would, and `client`
+   * sets TLS trust for `wss://` (`Deno.createHttpClient({ caCerts })`).
+   */
+  static async connect(
+    url: string,
+    options: { from?: string; origin?: string; client?: Deno.HttpClient } = {},
+  ): Promise<TestClient> {
+    const socket = options.from === undefined && options.origin === undefined
+      ? new WebSocket(url, options.client ? { client: options.client } : undefined)
+      : new NodeWebSocket(url, {
+        localAddress: options.from,
+        headers: options.origin === undefined ? {} : { origin: options.origin },
+        perMessageDeflate: false,
+      }) as unknown as WebSocket;
     const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve();

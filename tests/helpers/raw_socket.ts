@@ -181,6 +181,12 @@ export class RawWebSocket {
     while (written < frame.length) written += await this.#conn.write(frame.subarray(written));
   }
 
+  /** Writes bytes as they are (a partial or malformed frame). */
+  async sendRaw(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+  }
+
   /** Sends a text frame. */
   sendText(text: string): Promise<void> {
     return this.sendFrame(1, encoder.encode(text));

@@ -71,7 +71,6 @@ export class Admission {
         cleanupSeconds: rateLimit.cleanupSeconds,
       });
     }
-    options.metrics.rateLimitedAddresses.reset();
   }
 
   /** Addresses the rate limiter tracks (0 when it is off). */

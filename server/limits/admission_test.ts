@@ -1,0 +1,119 @@
+import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { parseConfig } from "../config.ts";
+import { Logger } from "../log.ts";
+import { Metrics } from "../metrics.ts";
+import type { ServerSocket, SocketListener, TextFrame } from "../transport/transport.ts";
+import { Admission, refuseSocket } from "./admission.ts";
+
+const FLAGS = {
+  error: true,
+  warning: true,
+  info: true,
+  requests: false,
+  debug: false,
+  trace: false,
+};
+
+function admission(env: Record<string, string>) {
+  const lines: string[] = [];
+  const metrics = new Metrics();
+  const config = parseConfig({ PULL_SECRET: "p", PUSH_SECRET: "q", ...env });
+  const instance = new Admission({ config, metrics, log: new Logger(FLAGS, (l) => lines.push(l)) });
+  return { admission: instance, metrics, lines };
+}
+
+function request(address: string, origin?: string) {
+  return {
+    url: new URL("http://node/"),
+    headers: new Headers(origin ? { origin } : {}),
+    remoteAddress: address,
+  };
+}
+
+Deno.test("checks run in order: rate, origin, node cap, open connections per address", async () => {
+  const { admission: door, metrics } = admission({
+    RATE_LIMIT_ENABLED: "YES",
+    RATE_LIMIT_REQ_PER_SEC: "1",
+    RATE_LIMIT_REQ_BURST: "3",
+    RATE_LIMIT_CONNECTIONS: "2",
+    MAX_CONNECTIONS: "10",
+    ALLOWED_ORIGINS: "https://ok.example",
+  });
+  try {
+    const first = door.admitSocket(request("10.0.0.1"), 0);
+    assert(first.admitted);
+    const evil = door.admitSocket(request("10.0.0.1", "https://evil.example"), 1);
+    assert(!evil.admitted && evil.code === "ORIGIN_NOT_ALLOWED");
+    const full = door.admitSocket(request("10.0.0.1", "https://ok.example"), 10);
+    assert(!full.admitted && full.code === "SERVER_FULL");
+    // The origin and cap refusals gave their slot back, but took a token each.
+    const second = door.admitSocket(request("10.0.0.1"), 1);
+    assert(second.admitted, "the fourth token");
+    const rateOut = door.admitSocket(request("10.0.0.1"), 2);
+    assert(!rateOut.admitted && rateOut.code === "RATE_LIMITED", "no token left");
+    const other = door.admitSocket(request("10.0.0.2"), 1);
+    assert(other.admitted);
+    const third = door.admitSocket(request("10.0.0.2"), 2);
+    assert(third.admitted);
+    const over = door.admitSocket(request("10.0.0.2"), 3);
+    assert(!over.admitted && over.code === "RATE_LIMITED" && over.message.includes("at most 2"));
+    other.release();
+    assert(door.admitSocket(request("10.0.0.2"), 2).admitted, "a released slot is free again");
+    assertEquals(door.trackedAddresses, 2);
+    const text = await metrics.registry.metrics();
+    for (
+      const [code, count] of [["ORIGIN_NOT_ALLOWED", 1], ["SERVER_FULL", 1], ["RATE_LIMITED", 2]]
+    ) {
+      assert(text.includes(`hlswscdn_refusals_total{code="${code}"} ${count}`), `${code} ${count}`);
+    }
+  } finally {
+    door.destroy();
+  }
+});
+
+Deno.test("refusals are logged at most once a second per code, with a count", () => {
+  const { admission: door, lines } = admission({ MAX_CONNECTIONS: "1" });
+  try {
+    for (let index = 0; index < 50; index++) door.admitSocket(request(`10.0.1.${index}`), 1);
+    assertEquals(lines.length, 1);
+    assert(lines[0].includes("refused 10.0.1.0 with SERVER_FULL"), lines[0]);
+  } finally {
+    door.destroy();
+  }
+});
+
+Deno.test("without limits configured everything is admitted and nothing is tracked", () => {
+  const { admission: door } = admission({});
+  try {
+    for (let index = 0; index < 100; index++) {
+      assert(door.admitSocket(request("10.0.0.1", "https://any.example"), index).admitted);
+      assert(door.admitRequest("10.0.0.1"));
+    }
+    assertEquals(door.trackedAddresses, 0);
+  } finally {
+    door.destroy();
+  }
+});
+
+Deno.test("a refused socket is told E with the code, closed, and dropped if it does not close", async () => {
+  const sent: string[] = [];
+  let closed: string | undefined;
+  let terminated = false;
+  let listener: SocketListener | undefined;
+  const socket: ServerSocket = {
+    bufferedAmount: 0,
+    listen: (l) => listener = l,
+    sendText: (frame: TextFrame) => void sent.push(frame.text),
+    sendBinary() {},
+    sendMedia() {},
+    close: (_code, reason) => closed = reason,
+    terminate: () => terminated = true,
+  };
+  refuseSocket(socket, "RATE_LIMITED", "slow down");
+  assertEquals(sent, ["E:code=RATE_LIMITED&message=slow+down"]);
+  assertEquals(closed, "RATE_LIMITED");
+  listener!.onText("PULL:stream=a"); // ignored
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  assert(terminated, "dropped after the grace period");
+  listener!.onClose(1006, "");
+});

@@ -23,6 +23,7 @@
  */
 
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
 import type { LocalPublications } from "../sources/local.ts";
 import type { RedisClient } from "./redis_client.ts";
 
@@ -58,6 +59,8 @@ export interface PublishRegistryOptions {
   timeoutMs: number;
   /** Log. */
   log: Logger;
+  /** Counters (`registry_errors_total`, `registry_reconnects_total`, `registry_connected`). */
+  metrics?: Metrics;
 }
 
 /** Registers this node's streams in Redis and looks up other nodes' streams. */
@@ -77,6 +80,8 @@ export class PublishRegistry {
   };
   #onReady = () => this.#ready();
   #onError = (error: Error) => this.#failed(error);
+  #onClose = () => this.#options.metrics?.registryConnected.set(0);
+  #wasReady = false;
 
   /** Starts following the publications; registration begins when Redis is ready. */
   constructor(options: PublishRegistryOptions) {
@@ -88,6 +93,7 @@ export class PublishRegistry {
     options.publications.addEventListener("unpublish", this.#onUnpublish);
     this.#client.on("ready", this.#onReady);
     this.#client.on("error", this.#onError);
+    this.#client.on("close", this.#onClose);
     this.#timer = setInterval(() => this.#refreshAll(), options.refreshIntervalSeconds * 1000);
   }
 
@@ -101,7 +107,13 @@ export class PublishRegistry {
    * unreachable, and after `PUB_REG_REDIS_TIMEOUT_SECONDS` when it does not answer.
    */
   async lookup(streamId: string): Promise<string | null> {
-    const value = await this.#deadline(this.#client.get(this.key(streamId)));
+    let value: string | null;
+    try {
+      value = await this.#deadline(this.#client.get(this.key(streamId)));
+    } catch (error) {
+      this.#options.metrics?.registryErrors.inc({ operation: "lookup" });
+      throw error;
+    }
     return value === null || value === "" ? null : value;
   }
 
@@ -154,6 +166,10 @@ export class PublishRegistry {
 
   #ready(): void {
     this.#log.info("connected to Redis; registering local streams");
+    const metrics = this.#options.metrics;
+    metrics?.registryConnected.set(1);
+    if (this.#wasReady) metrics?.registryReconnects.inc();
+    this.#wasReady = true;
     this.#warned = false;
     const published = new Set(this.#options.publications.streamIds);
     for (const streamId of this.#unfinishedDeletes) {
@@ -165,6 +181,12 @@ export class PublishRegistry {
 
   /** Logs the first failure of an outage as a warning, the rest at debug level. */
   #failed(error: unknown, what = "connection"): void {
+    const operation = /^(register|refresh|unregister)/.exec(what)?.[1];
+    if (operation !== undefined) {
+      this.#options.metrics?.registryErrors.inc({
+        operation: operation === "unregister" ? "delete" : operation,
+      });
+    }
     const message = `Redis ${what} failed: ${error instanceof Error ? error.message : error}`;
     if (this.#warned) {
       this.#log.debug(message);

@@ -112,6 +112,7 @@ export class RelayHub {
           log: log.child(`stream ${id}`),
         }),
       signPull: this.#options.signPull,
+      metrics,
       timing: {
         upstreamTimeoutMs: config.timeouts.upstreamSeconds * 1000,
         heartbeatMs: config.timeouts.heartbeatSeconds * 1000,

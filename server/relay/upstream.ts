@@ -26,6 +26,7 @@
 import { ErrorCode, isRetriable, ProtocolError } from "../../shared/errors.ts";
 import type { FragmentMessage, PartMessage } from "../../shared/protocol.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
 import type { Stream, StreamEnd } from "../stream.ts";
 import { Backoff } from "../../shared/backoff.ts";
 import type { UpstreamLocator, UpstreamTarget } from "./locator.ts";
@@ -69,6 +70,8 @@ export interface UpstreamRelayOptions {
   timing: RelayTiming;
   /** Log. */
   log: Logger;
+  /** Counters (`relay_errors_total`, `relay_reconnects_total`, `relay_upstream_connections`). */
+  metrics?: Metrics;
 }
 
 /** What `/stats` shows of a relay. */
@@ -132,6 +135,8 @@ export class UpstreamRelay extends EventTarget {
   #bytesIn = 0;
   #inactivity: ReturnType<typeof setTimeout> | undefined;
   #primed: (() => void) | null = null;
+  /** Upstream connections counted in `relay_upstream_connections` and not yet ended. */
+  #counted = new WeakSet<UpstreamConnection>();
   #quiet: ReturnType<typeof setTimeout> | undefined;
 
   /** Starts the relay at once; `started` says how it went. */
@@ -191,6 +196,7 @@ export class UpstreamRelay extends EventTarget {
       await this.#connect(target, signal);
     } catch (error) {
       if (!(error instanceof UpstreamRefused)) throw error;
+      this.#options.metrics?.relayErrors.inc({ reason: error.answered ? error.code : "connect" });
       if (error.code === ErrorCode.STREAM_NOT_FOUND) {
         return this.#decline(`${target.url}: ${error.message}`);
       }
@@ -257,6 +263,8 @@ export class UpstreamRelay extends EventTarget {
       return;
     }
     this.#connection = connection;
+    this.#counted.add(connection);
+    this.#options.metrics?.relayUpstreams.inc();
     if (!this.#seqKnown) this.#stream.markDiscontinuity();
     this.#log.info(
       `${resuming ? "resumed" : "pulling"} from ${target.url}${
@@ -288,6 +296,11 @@ export class UpstreamRelay extends EventTarget {
   }
 
   #onEnd(connection: UpstreamConnection, end: UpstreamEnd): void {
+    const metrics = this.#options.metrics;
+    if (this.#counted.delete(connection)) metrics?.relayUpstreams.dec();
+    if (!this.#closed && end.kind !== "closed") {
+      metrics?.relayErrors.inc({ reason: end.kind === "error" ? end.code : "lost" });
+    }
     if (this.#connection === connection) {
       this.#connection = null;
       this.#bytesIn += connection.bytesReceived;
@@ -348,9 +361,11 @@ export class UpstreamRelay extends EventTarget {
       try {
         await this.#connect(target, AbortSignal.any([signal, timeout]));
         this.#resumes++;
+        this.#options.metrics?.relayReconnects.inc();
         return;
       } catch (error) {
         if (!(error instanceof UpstreamRefused)) throw error;
+        this.#options.metrics?.relayErrors.inc({ reason: error.answered ? error.code : "connect" });
         last = `${target.url}: ${error.code} ${error.message}`;
         gone = error.code === ErrorCode.STREAM_NOT_FOUND;
         if (error.code === ErrorCode.LOOP_DETECTED || error.code === ErrorCode.AUTH_FAILED) {

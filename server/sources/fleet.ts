@@ -40,6 +40,7 @@ export function fleetSources(node: CdnNode): StreamSource[] {
       refreshIntervalSeconds: config.registry.refreshIntervalSeconds,
       timeoutMs: config.registry.timeoutSeconds * 1000,
       log,
+      metrics: node.metrics,
     });
     sources.push(
       new RegistrySource({ registry, hub, ownUrl: config.externalWebsocketUrl, log }),

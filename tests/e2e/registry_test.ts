@@ -7,6 +7,7 @@
  * and through Redis Sentinel.
  */
 
+import { metric } from "../helpers/node_metrics.ts";
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import { publisherFor, pullToken, spectatorFor, TestClient } from "../helpers/client.ts";
 import { sameBytes, tsFragments } from "../helpers/media.ts";
@@ -198,6 +199,16 @@ for (const transport of testTransports()) {
         await using after = await spectatorFor(b.wsUrl, "during");
         const received = await after.nextFragment();
         assert(sameBytes(received.data, media[0].data), "found through the registry again");
+        // The metrics tell the outage.
+        assert(
+          await metric(b, 'hlswscdn_registry_errors_total{operation="lookup"}') >= 1,
+          "lookup errors on B",
+        );
+        assert(
+          await metric(c, "hlswscdn_registry_reconnects_total") >= 1,
+          "C reconnected to Redis",
+        );
+        assertEquals(await metric(c, "hlswscdn_registry_connected"), 1);
       });
 
       await t.step("entries are deleted when a node stops (SIGTERM)", async () => {

@@ -7,6 +7,7 @@
  * each other (`E LOOP_DETECTED` within seconds, no storm). Runs on every transport.
  */
 
+import { metric } from "../helpers/node_metrics.ts";
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import {
   publisherFor,
@@ -341,6 +342,17 @@ for (const transport of testTransports()) {
           }
         }
         assert(((await streamStats(c, "resume"))?.resumes as number) >= 1, "C resumed");
+        // The metrics say so too.
+        assert(await metric(c, "hlswscdn_relay_reconnects_total") >= 1, "relay_reconnects_total");
+        assert(
+          await metric(c, 'hlswscdn_relay_errors_total{reason="lost"}') >= 1,
+          "relay_errors_total{lost}",
+        );
+        assertEquals(
+          await metric(c, "hlswscdn_relay_upstream_connections"),
+          1,
+          "one upstream connection on C",
+        );
       });
     } finally {
       await b.stop();

@@ -58,8 +58,6 @@ export const MAX_RELAY_HOPS = 8;
 const MAX_MESSAGES_WHILE_STARTING = 64;
 /** How long a closing handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 5000;
-/** Longest text message: control messages are short (a token and a stream id at most). */
-export const MAX_TEXT_MESSAGE_LENGTH = 65536;
 
 const HEARTBEAT = new TextFrame(writeMessage({ type: "H" }));
 
@@ -131,14 +129,6 @@ export class Connection {
   #onText(text: string): void {
     this.#lastReceived = performance.now();
     this.#log.trace(() => `<<< ${text.slice(0, 300)}`);
-    if (text.length > MAX_TEXT_MESSAGE_LENGTH) {
-      this.#publisher?.protocolBroken("text message too large");
-      this.fail(
-        ErrorCode.MESSAGE_TOO_LARGE,
-        `a text message is longer than ${MAX_TEXT_MESSAGE_LENGTH} characters`,
-      );
-      return;
-    }
     let message: Message;
     try {
       message = parseMessage(text);

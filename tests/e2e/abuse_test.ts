@@ -86,7 +86,11 @@ for (const transport of testTransports()) {
 
       await using text = await TestClient.connect(node.wsUrl);
       text.send(`PULL:stream=x&auth=${"a".repeat(70_000)}`);
-      assertEquals(await closedWith(text, 5000), "MESSAGE_TOO_LARGE", "text over 64 KiB");
+      assertEquals(
+        await closedWith(text, 5000),
+        "MESSAGE_TOO_LARGE",
+        "text over the 8192-character limit",
+      );
 
       await using parts = await TestClient.connect(node.wsUrl);
       parts.send({ type: "PUSH", stream: "parts", auth: await pushToken("parts"), parts: true });

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { concatBytes } from "../shared/mpegts/packet.ts";
 import { writeMessage } from "../shared/protocol.ts";
 import { MediaMessage, TextFrame } from "./transport/transport.ts";
 
@@ -128,14 +129,5 @@ export class Part {
  * the ring need the fragment in one piece).
  */
 export function concatParts(parts: readonly Part[]): Uint8Array {
-  if (parts.length === 1) return parts[0].data;
-  let size = 0;
-  for (const part of parts) size += part.data.byteLength;
-  const result = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part.data, offset);
-    offset += part.data.byteLength;
-  }
-  return result;
+  return parts.length === 1 ? parts[0].data : concatBytes(parts.map((part) => part.data));
 }

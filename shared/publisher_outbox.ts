@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { PublisherOutbox } from "./publisher_outbox.ts";
+import { PublisherOutbox } from "./publisher_outbox.ts";
  * const sent: string[] = [];
  * const outbox = new PublisherOutbox({ firstSeq: 10 });
  * outbox.attach({ send: (message) => sent.push(message.type), congested: false }, true);
@@ -19,6 +19,7 @@
  * @module
  */
 
+import { concatBytes } from "./mpegts/packet.ts";
 import type { FragmentMessage, PartMessage } from "./protocol.ts";
 
 /** Where the outbox writes: an open connection that the node accepted. */
@@ -272,14 +273,5 @@ export class PublisherOutbox {
 }
 
 function joinParts(parts: { data: Uint8Array }[]): Uint8Array {
-  if (parts.length === 1) return parts[0].data;
-  let size = 0;
-  for (const part of parts) size += part.data.byteLength;
-  const result = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part.data, offset);
-    offset += part.data.byteLength;
-  }
-  return result;
+  return parts.length === 1 ? parts[0].data : concatBytes(parts.map((part) => part.data));
 }

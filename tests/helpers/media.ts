@@ -9,6 +9,8 @@
  * @module
  */
 
+import { hasCommand } from "./commands.ts";
+
 /** A fragment from ffmpeg: its duration (from the playlist) and bytes. */
 export interface MediaFragment {
   /** Seconds, as ffmpeg wrote in `#EXTINF`. */
@@ -36,17 +38,8 @@ export interface MediaOptions {
 const cache = new Map<string, Promise<MediaFragment[]>>();
 
 /** Whether ffmpeg is installed. */
-export async function hasFfmpeg(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("ffmpeg", {
-      args: ["-version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
+export function hasFfmpeg(): Promise<boolean> {
+  return hasCommand("ffmpeg", ["-version"]);
 }
 
 /** The ffmpeg arguments for a test pattern with a tone, as H.264/AAC. */

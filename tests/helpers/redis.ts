@@ -13,20 +13,12 @@
  * @module
  */
 
+import { hasCommand } from "./commands.ts";
 import { freePort } from "./node_process.ts";
 
 /** Whether `redis-server` is installed. */
-export async function hasRedis(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("redis-server", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
+export function hasRedis(): Promise<boolean> {
+  return hasCommand("redis-server");
 }
 
 /** A running (or stopped) private Redis. */

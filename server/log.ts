@@ -34,6 +34,19 @@ export class Logger {
     this.#prefix = prefix;
   }
 
+  /** A logger that writes nothing (for tests and tools). */
+  static silent(): Logger {
+    const off = {
+      error: false,
+      warning: false,
+      info: false,
+      requests: false,
+      debug: false,
+      trace: false,
+    };
+    return new Logger(off, () => {});
+  }
+
   /** A logger whose lines also carry `[context]`. */
   child(context: string): Logger {
     return new Logger(this.flags, this.#sink, `${this.#prefix}[${context}] `);

@@ -19,14 +19,7 @@ import { parseMessage } from "../shared/protocol.ts";
 import { ProtocolError } from "../shared/errors.ts";
 
 const metrics = new Metrics();
-const log = new Logger({
-  error: false,
-  warning: false,
-  info: false,
-  requests: false,
-  debug: false,
-  trace: false,
-});
+const log = Logger.silent();
 
 /** Records what would go on the wire; `bufferedAmount` is settable to play a slow reader. */
 class RecordingSocket implements ServerSocket {

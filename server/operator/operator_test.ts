@@ -5,19 +5,11 @@ import { CdnNode } from "../node.ts";
 import { isOperator, presentedToken } from "./access.ts";
 
 const TOKEN = "a-long-enough-operator-token";
-const QUIET = {
-  error: false,
-  warning: false,
-  info: false,
-  requests: false,
-  debug: false,
-  trace: false,
-};
 
 /** A node without listeners, answering `fetch` directly. */
 function node(env: Record<string, string>): CdnNode {
   const config = parseConfig({ PULL_SECRET: "p", PUSH_SECRET: "q", ...env });
-  return new CdnNode(config, new Logger(QUIET, () => {}));
+  return new CdnNode(config, Logger.silent());
 }
 
 Deno.test("the token is read from a bearer header or the query, compared whole", () => {

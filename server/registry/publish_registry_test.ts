@@ -14,14 +14,7 @@ import { LocalPublications } from "../sources/local.ts";
 import { PublishRegistry } from "./publish_registry.ts";
 import { createRedisClient } from "./redis_client.ts";
 
-const quiet = new Logger({
-  error: false,
-  warning: false,
-  info: false,
-  requests: false,
-  debug: false,
-  trace: false,
-});
+const quiet = Logger.silent();
 
 /** A registry for node `url` on the Redis at `port`, with its publications. */
 function registryFor(port: number, url: string) {

@@ -32,12 +32,14 @@ import { Timeline } from "./timeline.ts";
 
 /**
  * Which path `auto` takes when the browser accepts both. Measured in Chromium
- * (`tests/bench/player_paths.ts`, documentation/player.md): appending MPEG-TS as it comes gives
- * the same end-to-end latency as transmuxing each part to fMP4, appends two to three times
- * faster, and drops almost no frames where the transmuxed path dropped about one in six, so
- * `direct` wins wherever `video/mp2t` is supported. Firefox and Safari accept only fMP4.
+ * (`deno task bench latency`, documentation/latency.md): Chromium's MPEG-TS demuxer keeps the
+ * newest 7 video frames (0.23 s at 30 fps) out of the buffer, so appending MPEG-TS directly
+ * plays 0.23 s further behind live than appending the fMP4 that mux.js makes (0.81 s against
+ * 0.58 s glass to glass with 200 ms parts); with mux.js's repeated frames left out, both paths
+ * drop no frames. So `auto` transmuxes wherever fMP4 is accepted, and appends MPEG-TS only where
+ * it is not. The direct path starts about 0.1 s sooner and needs no worker.
  */
-export const AUTO_PREFERS_DIRECT = true;
+export const AUTO_PREFERS_DIRECT = false;
 
 /** The path for a wanted one, given what the browser accepts (at least one of them). */
 function choosePath(

@@ -1,7 +1,8 @@
 /**
  * MPEG-TS to fragmented MP4 with mux.js's partial transmuxer, one chunk (a fragment or a part) at
  * a time: everything a chunk holds comes out at once, as one media segment per track, with the
- * track's init segment whenever it is new. Timestamps are kept as in the MPEG-TS (seconds = PTS /
+ * track's init segment whenever it is new. Frames mux.js writes twice (a part's last frame, again
+ * with the next part) are left out the second time (see `repeated_samples.ts`). Timestamps are kept as in the MPEG-TS (seconds = PTS /
  * 90000), so both media paths place media on the same timeline.
  *
  * Used inside the worker, and on the page's thread when no worker can start.
@@ -18,6 +19,7 @@
 // @ts-types="./mux_js.d.ts"
 import PartialTransmuxer from "mux.js/lib/partial/transmuxer.js";
 import type { MuxJsSegmentEvent } from "./mux_js.d.ts";
+import { RepeatedSampleFilter } from "./repeated_samples.ts";
 
 /** fMP4 output of one track for one chunk. */
 export interface TrackSegment {
@@ -59,6 +61,7 @@ export class TransmuxCore {
   #pieces: { video: Uint8Array[]; audio: Uint8Array[] } = { video: [], audio: [] };
   #inits: { video?: Uint8Array; audio?: Uint8Array } = {};
   #sentInits: { video?: Uint8Array; audio?: Uint8Array } = {};
+  #repeats = { video: new RepeatedSampleFilter(), audio: new RepeatedSampleFilter() };
 
   /** Creates the converter. */
   constructor() {
@@ -75,6 +78,8 @@ export class TransmuxCore {
     if (reset) {
       this.#muxer.reset();
       this.#sentInits = {};
+      this.#repeats.video.reset();
+      this.#repeats.audio.reset();
     }
     this.#muxer.push(data);
     this.#muxer.flush();
@@ -83,7 +88,9 @@ export class TransmuxCore {
       const pieces = this.#pieces[type];
       if (pieces.length === 0) continue;
       this.#pieces[type] = [];
-      const segment: TrackSegment = { data: concat(pieces) };
+      const data = this.#repeats[type].filter(concat(pieces));
+      if (data.byteLength === 0) continue;
+      const segment: TrackSegment = { data };
       const init = this.#inits[type];
       if (init !== undefined && !sameBytes(this.#sentInits[type], init)) {
         segment.init = init;

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { tsFragments } from "../../tests/helpers/media.ts";
 import { pesStarts } from "../../tests/helpers/pes_starts.ts";
+import { moofDecodeTime } from "./repeated_samples.ts";
 import { TransmuxCore } from "./transmux_core.ts";
 
 function boxTypes(data: Uint8Array): string[] {
@@ -38,4 +39,50 @@ Deno.test("TransmuxCore turns whole fragments and parts into fMP4 per track", as
   // A reset (discontinuity) sends the init segments again.
   const again = core.transmux(media[0].data, true);
   assert(again.video?.init !== undefined && again.audio?.init !== undefined);
+});
+
+/** Decode times of the video samples in fMP4 media data (one moof+mdat pair per sample). */
+function decodeTimes(data: Uint8Array): number[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const times: number[] = [];
+  for (let offset = 0; offset + 8 <= data.byteLength;) {
+    const size = view.getUint32(offset);
+    const type = new TextDecoder().decode(data.subarray(offset + 4, offset + 8));
+    if (type === "moof") {
+      const time = moofDecodeTime(data, { start: offset, end: offset + size });
+      if (time !== undefined) times.push(time);
+    }
+    if (size < 8) break;
+    offset += size;
+  }
+  return times;
+}
+
+Deno.test("TransmuxCore gives every frame once when a stream comes in parts", async () => {
+  const media = await tsFragments({ seconds: 3, fragmentSeconds: 1 });
+  const core = new TransmuxCore();
+  const times: number[] = [];
+  let frames = 0;
+  for (const fragment of media) {
+    const starts = pesStarts(fragment.data).map((start) => start.offset);
+    frames += starts.length;
+    const cuts = [0];
+    for (let index = 6; index < starts.length; index += 6) cuts.push(starts[index]);
+    cuts.push(fragment.data.byteLength);
+    for (let index = 0; index + 1 < cuts.length; index++) {
+      const output = core.transmux(fragment.data.subarray(cuts[index], cuts[index + 1]), false);
+      if (output.video !== undefined) times.push(...decodeTimes(output.video.data));
+    }
+  }
+  for (let index = 1; index < times.length; index++) {
+    assert(
+      times[index] > times[index - 1],
+      `frame ${index}: ${times[index]} after ${times[index - 1]}`,
+    );
+  }
+  // mux.js keeps the very last frame until more data comes.
+  assert(
+    times.length >= frames - 1 && times.length <= frames,
+    `${times.length} of ${frames} frames`,
+  );
 });

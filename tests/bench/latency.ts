@@ -18,7 +18,7 @@
  * to `bench-output/latency-<time>/`; `--docs` also copies the chart to `documentation/latency.svg`.
  *
  * `deno task bench latency [--seconds 60] [--settle 8] [--size 1280x720] [--transport ws|deno]
- * [--docs] [--out DIR]`
+ * [--media-path auto|direct|transmux] [--docs] [--out DIR]`
  * @module
  */
 
@@ -53,11 +53,14 @@ const { values } = parseArgs({
     transport: { type: "string", default: "ws" },
     out: { type: "string" },
     docs: { type: "boolean", default: false },
+    "media-path": { type: "string", default: "auto" },
   },
 });
 const seconds = Number(values.seconds);
 const settleSeconds = Number(values.settle);
 const transport = values.transport as "ws" | "deno";
+/** Our player's options in every run (`--media-path`: `auto`, `direct` or `transmux`). */
+const playerOptions = { mediaPath: values["media-path"] };
 const STREAM = "bench/latency";
 const ROOT = new URL("../../", import.meta.url);
 const HLS_JS = new URL("node_modules/hls.js/dist/hls.min.js", ROOT);
@@ -168,7 +171,7 @@ const server = new StaticServer(hlsDir, {
 });
 let warm: WebSocket | undefined;
 const results: RunSummary[] = [];
-const clockOffsets = new Set<number>();
+const clockOffsets = new Map<string, number>();
 try {
   await waitForPlaylist(hlsDir, 2, 20000);
   warm = await warmSpectator(c);
@@ -178,13 +181,13 @@ try {
       key: "parts",
       name: "our player, parts",
       ours: true,
-      open: () => openModulePage(browser, a, STREAM),
+      open: () => openModulePage(browser, a, STREAM, playerOptions),
     },
     {
       key: "whole",
       name: "our player, whole fragments",
       ours: true,
-      open: () => openModulePage(browser, a, STREAM, { parts: false }),
+      open: () => openModulePage(browser, a, STREAM, { ...playerOptions, parts: false }),
     },
     {
       key: "hls",
@@ -196,14 +199,14 @@ try {
       key: "hops",
       name: "our player, parts, 2 relay hops",
       ours: true,
-      open: () => openModulePage(browser, c, STREAM),
+      open: () => openModulePage(browser, c, STREAM, playerOptions),
     },
   ];
   for (const plan of plans) {
     console.log(`  ${plan.name}...`);
     const measured = await measure(plan);
     results.push(summarize(plan.key, plan.name, measured));
-    for (const offset of await source.clockOffsets()) clockOffsets.add(offset);
+    for (const [uri, offset] of await source.clockOffsets()) clockOffsets.set(uri, offset);
   }
 } finally {
   warm?.close();
@@ -215,7 +218,7 @@ try {
 }
 const loadAfter = Deno.loadavg();
 
-printReport(results, [...clockOffsets], { loadBefore, loadAfter });
+printReport(results, [...clockOffsets.values()], { loadBefore, loadAfter });
 
 const colors: Record<string, { color: string; dash?: string }> = {
   parts: { color: "#1f77b4" },
@@ -241,6 +244,7 @@ await Deno.writeTextFile(
     {
       date: new Date().toISOString(),
       settings: {
+        mediaPath: playerOptions.mediaPath,
         size: values.size,
         fps: 30,
         fragmentSeconds: 2,
@@ -250,7 +254,7 @@ await Deno.writeTextFile(
         transport,
       },
       load: { before: loadBefore, after: loadAfter, cores: navigator.hardwareConcurrency },
-      hlsClockOffsetsMs: [...clockOffsets],
+      hlsClockOffsetsMs: Object.fromEntries(clockOffsets),
       runs: results,
     },
     null,

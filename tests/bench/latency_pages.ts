@@ -55,7 +55,9 @@ hls.loadSource(${JSON.stringify(playlist)});
 video.play().catch(() => {});
 window.latencyNow = () => {
   const date = hls.playingDate;
-  return date ? { latency: (Date.now() - date.getTime()) / 1000, target: hls.targetLatency } : null;
+  return date
+    ? { latency: (Date.now() - date.getTime()) / 1000, delay: hls.latency, target: hls.targetLatency }
+    : null;
 };
 window.playerNumbers = () => {
   const quality = video.getVideoPlaybackQuality();
@@ -73,14 +75,16 @@ export async function instrumentOurPlayer(page: Page): Promise<void> {
     const scope = globalThis as unknown as Record<string, unknown> & {
       watch: {
         player: {
-          latency: { latency: number | null; targetDelay: number } | null;
+          latency: { latency: number | null; delay: number; targetDelay: number } | null;
           stats: { stalls: number; droppedFrames: number; decodedFrames: number };
         };
       };
     };
     scope.latencyNow = () => {
       const info = scope.watch.player.latency;
-      return info?.latency == null ? null : { latency: info.latency, target: info.targetDelay };
+      return info?.latency == null
+        ? null
+        : { latency: info.latency, delay: info.delay, target: info.targetDelay };
     };
     scope.playerNumbers = () => {
       const stats = scope.watch.player.stats;
@@ -121,7 +125,9 @@ export interface LatencySample {
   at: number;
   /** Glass-to-glass latency in seconds, or null when the player knows none. */
   latency: number | null;
-  /** The delay the player aims at, in seconds (ours: behind the newest media; hls.js: behind the live edge). */
+  /** The player's own delay behind live, in seconds (ours: behind the newest media received; hls.js: `hls.latency`, behind the playlist's live edge). */
+  delay: number | null;
+  /** The delay the player aims at, in seconds. */
   target: number | null;
 }
 
@@ -129,7 +135,7 @@ export interface LatencySample {
 export async function startSampling(page: Page, periodMs = 250): Promise<PlayerNumbers> {
   return await page.evaluate((period) => {
     const scope = globalThis as unknown as {
-      latencyNow(): { latency: number; target: number } | null;
+      latencyNow(): { latency: number; delay: number; target: number } | null;
       playerNumbers(): PlayerNumbers;
       samples: LatencySample[];
       sampler?: ReturnType<typeof setInterval>;
@@ -141,6 +147,7 @@ export async function startSampling(page: Page, periodMs = 250): Promise<PlayerN
       scope.samples.push({
         at: Date.now(),
         latency: now?.latency ?? null,
+        delay: now?.delay ?? null,
         target: now?.target ?? null,
       });
     }, period);

@@ -35,8 +35,12 @@ export interface RunSummary {
   numbers: PlayerNumbers;
   /** Errors the page reported. */
   errors: string[];
-  /** Samples: seconds since sampling started, latency and target (s). */
-  samples: Array<{ t: number; latency: number | null; target: number | null }>;
+  /** Median of the player's own delay behind live (s). */
+  delayP50: number;
+  /** Samples: seconds since sampling started, latency, the player's delay and its target (s). */
+  samples: Array<
+    { t: number; latency: number | null; delay: number | null; target: number | null }
+  >;
 }
 
 /** The value at fraction `p` of the sorted values (nearest rank). */
@@ -70,11 +74,18 @@ export function summarize(
     min: Math.min(...values),
     max: Math.max(...values),
     missing: measured.samples.length - values.length,
+    delayP50: percentile(
+      measured.samples.map((sample) => sample.delay).filter((value): value is number =>
+        value !== null && Number.isFinite(value)
+      ),
+      0.5,
+    ),
     numbers: measured.numbers,
     errors: measured.errors,
     samples: measured.samples.map((sample) => ({
       t: Math.round(sample.at - start) / 1000,
       latency: round(sample.latency),
+      delay: round(sample.delay),
       target: round(sample.target),
     })),
   };
@@ -95,6 +106,7 @@ export function printReport(
     "p99 s",
     "min s",
     "max s",
+    "own delay p50 s",
     "first frame ms",
     "p50 / HLS",
     "p99 / HLS",
@@ -109,6 +121,7 @@ export function printReport(
       fixed(run.p99),
       fixed(run.min),
       fixed(run.max),
+      fixed(run.delayP50),
       String(run.firstFrameMs),
       hls ? fixed(run.p50 / hls.p50, 2) : "-",
       hls ? fixed(run.p99 / hls.p99, 2) : "-",

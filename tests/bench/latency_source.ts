@@ -131,10 +131,11 @@ export class LatencySource {
    * For every segment in the current playlist whose first video PTS matches a fragment our
    * publisher sent: the HLS program date time minus our `time` stamp of the same frame (ms).
    * Positive means the HLS clock is later (HLS latency reads lower than it is, against ours).
+   * Keyed by segment URI.
    */
-  async clockOffsets(): Promise<number[]> {
+  async clockOffsets(): Promise<Map<string, number>> {
     const playlist = await readPlaylist(`${this.#hlsDir}/${PLAYLIST}`);
-    const offsets: number[] = [];
+    const offsets = new Map<string, number>();
     for (const segment of playlist.segments) {
       if (segment.programDateTime === undefined) continue;
       let bytes: Uint8Array;
@@ -145,7 +146,7 @@ export class LatencySource {
       }
       const pts = firstVideoPts(bytes);
       const stamp = pts === undefined ? undefined : this.fragmentStamps.get(pts);
-      if (stamp !== undefined) offsets.push(segment.programDateTime - stamp);
+      if (stamp !== undefined) offsets.set(segment.uri, segment.programDateTime - stamp);
     }
     return offsets;
   }

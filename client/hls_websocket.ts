@@ -231,7 +231,7 @@ export class HlsWebSocket {
         const parts = this.#connection?.counters.parts ?? false;
         const chunk = info.chunk;
         controller.setWholeFragments(!parts && chunk.kind === "fragment" ? chunk.duration ?? 0 : 0);
-        controller.arrived(this.#buffer.bufferedEnd);
+        controller.arrived(this.#buffer.bufferedEnd, this.#buffer.pending > 0);
       },
       error: (error) => this.#fail(error),
     });

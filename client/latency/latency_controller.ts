@@ -45,8 +45,8 @@ export interface LatencyControllerHandlers {
 const FLOOR_MARGIN = 0.15;
 /** Arrival gaps remembered to set the floor. */
 const GAP_HISTORY = 24;
-/** How long an early decision waits for the rest of a burst of appends, in ms. */
-const BURST_MS = 20;
+/** How long an early decision waits after the last append of a burst, in ms. */
+const BURST_MS = 10;
 
 /** Keeps a media element at a delay behind live. */
 export class LatencyController {
@@ -102,8 +102,12 @@ export class LatencyController {
     this.#options.maxDelay = maxDelay;
   }
 
-  /** Media was appended; `bufferedEnd` is the new end of the buffer. */
-  arrived(bufferedEnd: number): void {
+  /**
+   * Media was appended; `bufferedEnd` is the new end of the buffer. `more` says that chunks
+   * already received are still on their way to the buffer (a burst: the newest fragment and the
+   * parts made so far), so a start position is not chosen yet.
+   */
+  arrived(bufferedEnd: number, more = false): void {
     const now = performance.now();
     const last = this.#lastArrival;
     if (last !== null && bufferedEnd > last.end + 0.001) {
@@ -117,9 +121,9 @@ export class LatencyController {
     if (last === null || bufferedEnd > last.end + 0.001 || bufferedEnd < last.end - 1) {
       this.#lastArrival = { at: now, end: bufferedEnd };
     }
-    // No frame at the playhead (not started, or run dry): decide now, not at the next tick. The
-    // short wait lets the chunks that came in the same burst (the parts made so far) be appended.
-    if (this.#media.readyState < 2 && this.#soon === undefined) {
+    // No frame at the playhead (not started, or run dry): decide as soon as the burst is in the
+    // buffer, not at the next tick.
+    if (!more && this.#media.readyState < 2 && this.#soon === undefined) {
       this.#soon = setTimeout(() => {
         this.#soon = undefined;
         this.#tick();

@@ -41,6 +41,9 @@ import { Timeline } from "./timeline.ts";
  */
 export const AUTO_PREFERS_DIRECT = false;
 
+/** Chunks kept at most while the codecs are not all known yet. */
+const MAX_EARLY_CHUNKS = 32;
+
 /** The path for a wanted one, given what the browser accepts (at least one of them). */
 function choosePath(
   wanted: MediaPath,
@@ -103,6 +106,7 @@ export class MediaBuffer {
   #pending = 0;
   #skipping = false;
   #fragmentStarts: number[] = [];
+  #early: Array<{ chunk: MediaChunk; firstPts: number | undefined }> = [];
   #failed = false;
   #destroyed = false;
 
@@ -164,12 +168,27 @@ export class MediaBuffer {
     const info = this.#probe.probe(chunk.data);
     if (this.#path === null) {
       if (!this.#probe.complete) {
-        this.#options.log?.("no codec information yet: chunk dropped");
+        // A codec header may come a part later (audio in long PES packets): keep the chunks
+        // since the latest fragment start, so playback can start from its keyframe.
+        if (chunk.starts) this.#early = [];
+        if (this.#early.length < MAX_EARLY_CHUNKS) {
+          this.#early.push({ chunk, firstPts: info.firstPts });
+        }
+        this.#options.log?.("no codec information yet: chunk kept");
         return;
       }
       await this.#setUp();
+      const early = this.#early;
+      this.#early = [];
+      for (const item of early) await this.#append(item.chunk, item.firstPts);
     }
-    const placement = this.#timeline.place(chunk, info.firstPts, this.bufferedEnd);
+    await this.#append(chunk, info.firstPts);
+  }
+
+  /** Places a chunk on the timeline and queues its appends. */
+  async #append(chunk: MediaChunk, firstPts: number | undefined): Promise<void> {
+    if (this.#failed || this.#destroyed) return;
+    const placement = this.#timeline.place(chunk, firstPts, this.bufferedEnd);
     if (placement.drop) return;
     if (placement.newTimeline) {
       this.#options.log?.(
@@ -341,6 +360,7 @@ export class MediaBuffer {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#early = [];
     this.#abort.abort();
     for (const queue of Object.values(this.#queues)) queue?.destroy();
     this.#queues = {};

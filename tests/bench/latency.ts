@@ -12,13 +12,14 @@
  * 3. hls.js (`npm:hls.js`, low-latency settings) playing the HLS folder;
  * 4. our player with parts through two relay hops (A ← B ← C via `RELAY_FROM_URL`, player on C).
  *
- * For each: time from `start()` / `hls.loadSource()` to the first decoded frame, then latency
+ * For each: time from `start()` / `hls.loadSource()` to the first decoded frame (median and
+ * maximum of `--starts` starts), then latency
  * (now minus the publisher clock of the frame on screen) sampled every 250 ms after settling;
  * p50/p99 and ratios against hls.js. Writes `latency.svg` (latency over time) and `samples.json`
  * to `bench-output/latency-<time>/`; `--docs` also copies the chart to `documentation/latency.svg`.
  *
  * `deno task bench latency [--seconds 60] [--settle 8] [--size 1280x720] [--transport ws|deno]
- * [--media-path auto|direct|transmux] [--docs] [--out DIR]`
+ * [--media-path auto|direct|transmux] [--starts 5] [--docs] [--out DIR]`
  * @module
  */
 
@@ -54,10 +55,12 @@ const { values } = parseArgs({
     out: { type: "string" },
     docs: { type: "boolean", default: false },
     "media-path": { type: "string", default: "auto" },
+    starts: { type: "string", default: "5" },
   },
 });
 const seconds = Number(values.seconds);
 const settleSeconds = Number(values.settle);
+const starts = Math.max(1, Number(values.starts));
 const transport = values.transport as "ws" | "deno";
 /** Our player's options in every run (`--media-path`: `auto`, `direct` or `transmux`). */
 const playerOptions = { mediaPath: values["media-path"] };
@@ -98,12 +101,14 @@ async function waitForPlaylist(dir: string, segments: number, timeoutMs: number)
   throw new Error(`ffmpeg's HLS muxer wrote no ${segments} segments within ${timeoutMs} ms`);
 }
 
-async function measure(
-  plan: RunPlan,
-): Promise<
-  { firstFrameMs: number; samples: LatencySample[]; numbers: PlayerNumbers; errors: string[] }
-> {
+async function measure(plan: RunPlan): Promise<{
+  firstFrames: number[];
+  samples: LatencySample[];
+  numbers: PlayerNumbers;
+  errors: string[];
+}> {
   const page = await plan.open();
+  let measured;
   try {
     const firstFrameMs = await waitFirstFrame(page, 30000);
     if (plan.ours) await instrumentOurPlayer(page);
@@ -111,8 +116,8 @@ async function measure(
     const before = await startSampling(page);
     await sleep(seconds * 1000);
     const { samples, numbers, errors } = await collect(page);
-    return {
-      firstFrameMs,
+    measured = {
+      firstFrames: [firstFrameMs],
       samples,
       numbers: {
         stalls: numbers.stalls - before.stalls,
@@ -124,6 +129,17 @@ async function measure(
   } finally {
     await page.close();
   }
+  // More starts, at other moments of the fragment, for a steadier time to first frame.
+  for (let start = 1; start < starts; start++) {
+    await sleep(300 + Math.random() * 1500);
+    const again = await plan.open();
+    try {
+      measured.firstFrames.push(await waitFirstFrame(again, 30000));
+    } finally {
+      await again.close();
+    }
+  }
+  return measured;
 }
 
 const loadBefore = Deno.loadavg();
@@ -251,6 +267,7 @@ await Deno.writeTextFile(
         partSeconds: 0.2,
         seconds,
         settleSeconds,
+        starts,
         transport,
       },
       load: { before: loadBefore, after: loadAfter, cores: navigator.hardwareConcurrency },

@@ -22,8 +22,12 @@ export interface RunSummary {
   key: string;
   /** Readable name. */
   name: string;
-  /** Start to first decoded frame, ms. */
+  /** Start to first decoded frame, ms: the median of every start. */
   firstFrameMs: number;
+  /** The slowest start, ms. */
+  firstFrameMaxMs: number;
+  /** Every start, ms. */
+  firstFrames: number[];
   /** Latency percentiles and extremes, seconds. */
   p50: number;
   p99: number;
@@ -54,7 +58,7 @@ export function summarize(
   key: string,
   name: string,
   measured: {
-    firstFrameMs: number;
+    firstFrames: number[];
     samples: LatencySample[];
     numbers: PlayerNumbers;
     errors: string[];
@@ -68,7 +72,9 @@ export function summarize(
   return {
     key,
     name,
-    firstFrameMs: measured.firstFrameMs,
+    firstFrameMs: percentile(measured.firstFrames, 0.5),
+    firstFrameMaxMs: Math.max(...measured.firstFrames),
+    firstFrames: measured.firstFrames,
     p50: percentile(values, 0.5),
     p99: percentile(values, 0.99),
     min: Math.min(...values),
@@ -107,7 +113,7 @@ export function printReport(
     "min s",
     "max s",
     "own delay p50 s",
-    "first frame ms",
+    "first frame ms p50/max",
     "p50 / HLS",
     "p99 / HLS",
     "first frame / HLS",
@@ -122,7 +128,7 @@ export function printReport(
       fixed(run.min),
       fixed(run.max),
       fixed(run.delayP50),
-      String(run.firstFrameMs),
+      `${run.firstFrameMs}/${run.firstFrameMaxMs}`,
       hls ? fixed(run.p50 / hls.p50, 2) : "-",
       hls ? fixed(run.p99 / hls.p99, 2) : "-",
       hls ? fixed(run.firstFrameMs / hls.firstFrameMs, 2) : "-",
@@ -158,7 +164,7 @@ export function printReport(
     checks.push([`parts: p50 ${fixed(parts.p50)} s < ${TARGETS.p50} s`, parts.p50 < TARGETS.p50]);
     checks.push([`parts: p99 ${fixed(parts.p99)} s < ${TARGETS.p99} s`, parts.p99 < TARGETS.p99]);
     checks.push([
-      `parts: first frame ${parts.firstFrameMs} ms < ${TARGETS.firstFrameMs} ms`,
+      `parts: first frame p50 ${parts.firstFrameMs} ms < ${TARGETS.firstFrameMs} ms (max ${parts.firstFrameMaxMs} ms)`,
       parts.firstFrameMs < TARGETS.firstFrameMs,
     ]);
   }

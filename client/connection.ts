@@ -26,7 +26,7 @@ import {
   type PartMessage,
   writeMessage,
 } from "../shared/protocol.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../shared/backoff.ts";
 import type { ReconnectInfo } from "./events.ts";
 import { PlayerError } from "./events.ts";
 
@@ -141,7 +141,7 @@ export class PullConnection {
   constructor(options: PullConnectionOptions, handlers: PullConnectionHandlers) {
     this.#options = options;
     this.#handlers = handlers;
-    this.#backoff = options.backoff ?? new Backoff();
+    this.#backoff = options.backoff ?? new Backoff({ initialMs: 250, maxMs: 5000, jitter: 0.5 });
   }
 
   /** Counters so far. */

@@ -129,5 +129,5 @@ export class Part {
  * the ring need the fragment in one piece).
  */
 export function concatParts(parts: readonly Part[]): Uint8Array {
-  return parts.length === 1 ? parts[0].data : concatBytes(parts.map((part) => part.data));
+  return concatBytes(parts.map((part) => part.data));
 }

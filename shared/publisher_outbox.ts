@@ -273,5 +273,5 @@ export class PublisherOutbox {
 }
 
 function joinParts(parts: { data: Uint8Array }[]): Uint8Array {
-  return parts.length === 1 ? parts[0].data : concatBytes(parts.map((part) => part.data));
+  return concatBytes(parts.map((part) => part.data));
 }

@@ -20,6 +20,7 @@
 import PartialTransmuxer from "mux.js/lib/partial/transmuxer.js";
 import type { MuxJsSegmentEvent } from "./mux_js.d.ts";
 import { RepeatedSampleFilter } from "./repeated_samples.ts";
+import { concatBytes } from "../../shared/mpegts/packet.ts";
 
 /** fMP4 output of one track for one chunk. */
 export interface TrackSegment {
@@ -35,18 +36,6 @@ export interface TransmuxOutput {
   video?: TrackSegment;
   /** Audio track, if the chunk held audio. */
   audio?: TrackSegment;
-}
-
-function concat(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const size = pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
-  const result = new Uint8Array(size);
-  let offset = 0;
-  for (const piece of pieces) {
-    result.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return result;
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
@@ -88,7 +77,7 @@ export class TransmuxCore {
       const pieces = this.#pieces[type];
       if (pieces.length === 0) continue;
       this.#pieces[type] = [];
-      const data = this.#repeats[type].filter(concat(pieces));
+      const data = this.#repeats[type].filter(concatBytes(pieces));
       if (data.byteLength === 0) continue;
       const segment: TrackSegment = { data };
       const init = this.#inits[type];

@@ -74,7 +74,8 @@ export function packetPayload(packet: Uint8Array): Uint8Array {
 }
 
 /**
- * Joins byte arrays into one new array.
+ * Joins byte arrays into one. A single array is returned as it is (no copy): callers never write
+ * into the result.
  *
  * @example
  * ```ts
@@ -83,6 +84,7 @@ export function packetPayload(packet: Uint8Array): Uint8Array {
  * ```
  */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
   let size = 0;
   for (const chunk of chunks) size += chunk.byteLength;
   const result = new Uint8Array(size);

@@ -8,7 +8,7 @@ import { publisherFor } from "../helpers/client.ts";
 import { pullToken } from "../helpers/client.ts";
 import { tsFragments } from "../helpers/media.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
-import { Backoff } from "../../client/backoff.ts";
+import { Backoff } from "../../shared/backoff.ts";
 import {
   type MediaChunk,
   PullConnection,

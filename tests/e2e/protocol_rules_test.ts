@@ -92,6 +92,7 @@ for (const transport of testTransports()) {
       );
       // And the right token works.
       await using spectator = await spectatorFor(node.wsUrl, "s");
+      assertEquals(spectator.closed, undefined, "the right token is accepted");
     });
 
     await t.step("the first message must be PUSH or PULL", async () => {

@@ -7,12 +7,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Emitter } from "./events.ts";
  * const emitter = new Emitter<{ ping: (n: number) => void }>();
  * let got = 0;
  * emitter.add("ping", (n) => got = n);
  * emitter.emit("ping", 3);
- * console.assert(got === 3);
+ * assert(got === 3);
  * ```
  * @module
  */

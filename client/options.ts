@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveOptions } from "./options.ts";
  * const options = resolveOptions({ cdnServerUrl: "ws://127.0.0.1:8080/", streamId: "a", authToken: "" });
- * console.assert(options.delay === 0.5 && options.maxInitialFragments === 1 && options.parts);
+ * assert(options.delay === 0.5 && options.maxInitialFragments === 1 && options.parts);
  * ```
  * @module
  */

@@ -4,11 +4,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RateWindow } from "./stats.ts";
  * const window = new RateWindow(1000);
  * window.add(0, 1000);
  * window.add(500, 1000);
- * console.assert(window.perSecond(1000) === 2000);
+ * assert(window.perSecond(999) === 2000); // both samples are in the last second
+ * assert(window.perSecond(1000) === 1000); // the one at 0 has left the window
  * ```
  * @module
  */

@@ -5,12 +5,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BufferMemory } from "./buffer_memory.ts";
  * const memory = new BufferMemory(1000);
- * console.assert(memory.tryReserve(600));
- * console.assert(!memory.tryReserve(600));
+ * assert(memory.tryReserve(600));
+ * assert(!memory.tryReserve(600));
  * memory.release(600);
- * console.assert(memory.used === 0);
+ * assert(memory.used === 0);
  * ```
  * @module
  */

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./config.ts";
  * const config = parseConfig({ HTTP_PORT: "8080", PULL_SECRET: "a", PUSH_SECRET: "b" });
- * console.assert(config.http.port === 8080 && config.transport === "ws");
+ * assert(config.http.port === 8080 && config.transport === "ws");
  * ```
  * @module
  */
@@ -385,11 +386,12 @@ function readOperator(read: Reader): OperatorConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConfigError, parseConfig } from "./config.ts";
  * try {
  *   parseConfig({ HTTP_PORT: "eighty" });
  * } catch (error) {
- *   console.assert(error instanceof ConfigError && error.message.startsWith("HTTP_PORT="));
+ *   assert(error instanceof ConfigError && error.message.startsWith("HTTP_PORT="));
  * }
  * ```
  */

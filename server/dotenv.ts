@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDotenv } from "./dotenv.ts";
  * const vars = parseDotenv("# comment\nHTTP_PORT=8080\nexport LOG_DEBUG='YES'\n");
- * console.assert(vars.HTTP_PORT === "8080" && vars.LOG_DEBUG === "YES");
+ * assert(vars.HTTP_PORT === "8080" && vars.LOG_DEBUG === "YES");
  * ```
  * @module
  */

@@ -4,11 +4,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { externalWebsocketUrl } from "./external_url.ts";
  * const url = externalWebsocketUrl({ configured: "", secure: false, port: 8080, prefix: "/", interfaces: [
  *   { family: "IPv4", address: "127.0.0.1" }, { family: "IPv4", address: "10.0.0.5" },
  * ] });
- * console.assert(url === "ws://10.0.0.5:8080/");
+ * assert(url === "ws://10.0.0.5:8080/");
  * ```
  * @module
  */

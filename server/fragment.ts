@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Fragment } from "./fragment.ts";
  * const fragment = new Fragment({ seq: 4, duration: 2, discontinuity: false, assembled: false }, new Uint8Array(188));
- * console.assert(fragment.message(false).header.text === "F:duration=2&seq=4");
- * console.assert(fragment.message(true).header.text === "F:duration=2&seq=4&jump=1");
+ * assert(fragment.message(false).header.text === "F:duration=2&seq=4");
+ * assert(fragment.message(true).header.text === "F:duration=2&seq=4&jump=1");
  * ```
  * @module
  */

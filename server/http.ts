@@ -8,7 +8,7 @@
  * ```ts ignore
  * const handle = createHttpHandler(node);
  * const response = await handle(new Request("http://node/health"), "127.0.0.1");
- * console.assert(response.status === 200);
+ * assert(response.status === 200);
  * ```
  * @module
  */

@@ -4,11 +4,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Logger } from "./log.ts";
  * const lines: string[] = [];
  * const log = new Logger({ error: true, warning: true, info: true, requests: false, debug: false, trace: false }, (l) => lines.push(l));
  * log.child("conn 1").info("connected");
- * console.assert(lines[0].endsWith("[INFO] [conn 1] connected"));
+ * assert(lines[0].endsWith("[INFO] [conn 1] connected"));
  * ```
  * @module
  */

@@ -5,10 +5,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Metrics } from "./metrics.ts";
  * const metrics = new Metrics();
  * metrics.bytesOut.inc(188);
- * console.assert((await metrics.registry.metrics()).includes("hlswscdn_bytes_out_total 188"));
+ * assert((await metrics.registry.metrics()).includes("hlswscdn_bytes_out_total 188"));
  * ```
  * @module
  */

@@ -9,11 +9,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import client from "prom-client";
  * import { registerProcessMetrics } from "./process_metrics.ts";
  * const registry = new client.Registry();
  * registerProcessMetrics(registry);
- * console.assert((await registry.metrics()).includes("process_resident_memory_bytes"));
+ * assert((await registry.metrics()).includes("process_resident_memory_bytes"));
  * ```
  * @module
  */

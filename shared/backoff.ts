@@ -7,11 +7,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Backoff } from "./backoff.ts";
  * const backoff = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0 });
- * console.assert(backoff.next() === 100 && backoff.next() === 200 && backoff.next() === 400);
+ * assert(backoff.next() === 100 && backoff.next() === 200 && backoff.next() === 400);
  * backoff.reset();
- * console.assert(backoff.next() === 100);
+ * assert(backoff.next() === 100);
  * ```
  * @module
  */

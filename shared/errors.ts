@@ -5,11 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ErrorCode, isRetriable, ProtocolError } from "./errors.ts";
  *
  * const error = new ProtocolError(ErrorCode.STREAM_NOT_FOUND, "no such stream");
- * console.assert(error.code === "STREAM_NOT_FOUND");
- * console.assert(isRetriable(error.code));
+ * assert(error.code === "STREAM_NOT_FOUND");
+ * assert(isRetriable(error.code));
  * ```
  * @module
  */
@@ -77,9 +78,10 @@ const RETRIABLE: ReadonlySet<string> = new Set<string>([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isRetriable } from "./errors.ts";
- * console.assert(isRetriable("SHUTTING_DOWN"));
- * console.assert(!isRetriable("AUTH_FAILED"));
+ * assert(isRetriable("SHUTTING_DOWN"));
+ * assert(!isRetriable("AUTH_FAILED"));
  * ```
  */
 export function isRetriable(code: string): boolean {
@@ -91,11 +93,12 @@ export function isRetriable(code: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProtocolError } from "./errors.ts";
  * try {
  *   throw new ProtocolError("INVALID_MESSAGE", "bad duration");
  * } catch (error) {
- *   console.assert(error instanceof ProtocolError && error.code === "INVALID_MESSAGE");
+ *   assert(error instanceof ProtocolError && error.code === "INVALID_MESSAGE");
  * }
  * ```
  */

@@ -11,12 +11,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseMessage, writeMessage } from "./protocol.ts";
  *
  * const text = writeMessage({ type: "F", duration: 2, seq: 7 });
- * console.assert(text === "F:duration=2&seq=7");
+ * assert(text === "F:duration=2&seq=7");
  * const message = parseMessage(text);
- * console.assert(message.type === "F" && message.seq === 7);
+ * assert(message.type === "F" && message.seq === 7);
  * ```
  * @module
  */
@@ -251,9 +252,10 @@ function stamp(params: Params): FragmentStamp {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseMessage } from "./protocol.ts";
  * const pull = parseMessage("pull:stream=a%2Fb&auth=t&only_source=true&max_initial_fragments=3");
- * console.assert(pull.type === "PULL" && pull.stream === "a/b" && pull.maxInitialFragments === 3);
+ * assert(pull.type === "PULL" && pull.stream === "a/b" && pull.maxInitialFragments === 3);
  * ```
  */
 export function parseMessage(text: string): Message {
@@ -351,9 +353,10 @@ function writeStamp(query: URLSearchParams, message: FragmentStamp): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeMessage } from "./protocol.ts";
- * console.assert(writeMessage({ type: "OK" }) === "OK");
- * console.assert(writeMessage({ type: "E", code: "TIMEOUT", message: "no message" }) ===
+ * assert(writeMessage({ type: "OK" }) === "OK");
+ * assert(writeMessage({ type: "E", code: "TIMEOUT", message: "no message" }) ===
  *   "E:code=TIMEOUT&message=no+message");
  * ```
  */

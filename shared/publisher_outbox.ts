@@ -8,13 +8,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
 import { PublisherOutbox } from "./publisher_outbox.ts";
  * const sent: string[] = [];
  * const outbox = new PublisherOutbox({ firstSeq: 10 });
  * outbox.attach({ send: (message) => sent.push(message.type), congested: false }, true);
  * outbox.addPart({ data: new Uint8Array(188), time: 1 });
  * outbox.addPart({ data: new Uint8Array(188), last: true, duration: 2 });
- * console.assert(sent.join() === "P,P");
+ * assert(sent.join() === "P,P");
  * ```
  * @module
  */

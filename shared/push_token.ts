@@ -8,10 +8,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PushTokenSource } from "./push_token.ts";
  * const tokens = new PushTokenSource({ streamId: "room/a", secret: "s3cret", lifetimeSeconds: 60 });
  * const token = await tokens.get();
- * console.assert(token === await tokens.get(), "reused while fresh");
+ * assert(token === await tokens.get(), "reused while fresh");
  * ```
  * @module
  */

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isValidStreamId } from "./stream_id.ts";
- * console.assert(isValidStreamId("room/stream/1280x720-30~2500"));
- * console.assert(!isValidStreamId(""));
+ * assert(isValidStreamId("room/stream/1280x720-30~2500"));
+ * assert(!isValidStreamId(""));
  * ```
  * @module
  */
@@ -20,8 +21,9 @@ export const MAX_STREAM_ID_LENGTH = 255;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { characterCount } from "./stream_id.ts";
- * console.assert(characterCount("a😀") === 2);
+ * assert(characterCount("a😀") === 2);
  * ```
  */
 export function characterCount(text: string): number {
@@ -35,9 +37,10 @@ export function characterCount(text: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isValidStreamId } from "./stream_id.ts";
- * console.assert(isValidStreamId("a".repeat(255)));
- * console.assert(!isValidStreamId("a".repeat(256)));
+ * assert(isValidStreamId("a".repeat(255)));
+ * assert(!isValidStreamId("a".repeat(256)));
  * ```
  */
 export function isValidStreamId(id: string): boolean {

@@ -5,10 +5,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { signToken, tokenSubject } from "./token.ts";
  * const token = await signToken({ secret: "s3cret", action: "PULL", stream: "room/a", lifetimeSeconds: 60 });
- * console.assert(token.split(".").length === 3);
- * console.assert(tokenSubject("PULL", "room/a") === "PULL:room/a");
+ * assert(token.split(".").length === 3);
+ * assert(tokenSubject("PULL", "room/a") === "PULL:room/a");
  * ```
  * @module
  */

@@ -6,13 +6,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TypedEventTarget } from "./typed_event_target.ts";
  * class Ticker extends TypedEventTarget<{ tick: CustomEvent<number> }> {}
  * const ticker = new Ticker();
  * let seen = 0;
  * ticker.addEventListener("tick", (event) => seen = event.detail);
  * ticker.dispatchEvent(new CustomEvent("tick", { detail: 3 }));
- * console.assert(seen === 3);
+ * assert(seen === 3);
  * ```
  * @module
  */

@@ -11,10 +11,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decide } from "./latency_control.ts";
  * const decision = decide({ currentTime: 10, paused: false, stuckMs: 0, buffered: [[8, 12.5]],
  *   liveEdge: 12.5, target: 0.5, maxDelay: 2, maxRate: 1.1 });
- * console.assert(decision.seekTo === 12 && decision.reason === "jump");
+ * assert(decision.seekTo === 12 && decision.reason === "jump");
  * ```
  * @module
  */

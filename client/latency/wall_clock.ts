@@ -6,11 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WallClock } from "./wall_clock.ts";
  * const clock = new WallClock();
  * clock.add(10, 1_000_000);
- * console.assert(clock.wallAt(10.5) === 1_000_500);
- * console.assert(clock.wallAt(9) === undefined);
+ * assert(clock.wallAt(10.5) === 1_000_500);
+ * assert(clock.wallAt(9) === undefined);
  * ```
  * @module
  */

@@ -10,10 +10,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StreamProbe } from "./stream_probe.ts";
  * const probe = new StreamProbe();
  * const info = probe.probe(new Uint8Array(0));
- * console.assert(info.firstPts === undefined && !probe.complete && probe.codecs.length === 0);
+ * assert(info.firstPts === undefined && !probe.complete && probe.codecs.length === 0);
  * ```
  * @module
  */

@@ -7,12 +7,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Timeline } from "./timeline.ts";
  * const timeline = new Timeline();
  * const first = timeline.place({ starts: true, independent: true, jump: false, discontinuity: false, duration: 2 }, 90000, 0);
- * console.assert(first.newTimeline && first.start === 1);
+ * assert(first.newTimeline && first.start === 1);
  * const restarted = timeline.place({ starts: true, independent: true, jump: false, discontinuity: true, duration: 2 }, 0, 3);
- * console.assert(restarted.newTimeline && restarted.start === 3);
+ * assert(restarted.newTimeline && restarted.start === 3);
  * ```
  * @module
  */

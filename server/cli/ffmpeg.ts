@@ -13,6 +13,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ffmpegArgs } from "./ffmpeg.ts";
  * const args = ffmpegArgs({
  *   input: { kind: "file", path: "in.mp4" },
@@ -21,7 +22,7 @@
  *   fragmentDuration: 2,
  *   outputs: ["pipe:1"],
  * });
- * console.assert(args.includes("-re") && args.includes("copy"));
+ * assert(args.includes("-re") && args.includes("copy"));
  * ```
  * @module
  */
@@ -57,9 +58,10 @@ export interface Rendition {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renditionFromStreamId } from "./ffmpeg.ts";
  * const rendition = renditionFromStreamId("room/s/640x360-30~800");
- * console.assert(rendition.size === "640x360" && rendition.fps === 30 && rendition.videoBitrate === "800k");
+ * assert(rendition.size === "640x360" && rendition.fps === 30 && rendition.videoBitrate === "800k");
  * ```
  */
 export function renditionFromStreamId(streamId: string): Rendition {

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePublishArgs } from "./publish_args.ts";
  * const options = parsePublishArgs(["--url", "ws://127.0.0.1:8080/", "--stream", "a", "--secret", "s", "--test-pattern"], {});
- * console.assert(options?.input.kind === "test" && options.streamId === "a");
+ * assert(options?.input.kind === "test" && options.streamId === "a");
  * ```
  * @module
  */

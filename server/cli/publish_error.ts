@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ExitCode, PublishError } from "./publish_error.ts";
  * const error = new PublishError(ExitCode.FFMPEG_NOT_FOUND, "ffmpeg was not found");
- * console.assert(error.exitCode === 3);
+ * assert(error.exitCode === 3);
  * ```
  * @module
  */

@@ -9,8 +9,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseLifetime } from "./token.ts";
- * console.assert(parseLifetime("90") === 90 && parseLifetime("2h") === 7200 && parseLifetime("1d") === 86400);
+ * assert(parseLifetime("90") === 90 && parseLifetime("2h") === 7200 && parseLifetime("1d") === 86400);
  * ```
  * @module
  */

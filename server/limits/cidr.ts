@@ -8,11 +8,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AddressList, limitKey } from "./cidr.ts";
  * const whitelist = new AddressList(["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"]);
- * console.assert(whitelist.contains("10.1.2.3") && whitelist.contains("::ffff:10.1.2.3"));
- * console.assert(whitelist.contains("2001:db8:1::5") && !whitelist.contains("192.168.0.1"));
- * console.assert(limitKey("2001:db8:1:2:aaaa::1") === limitKey("2001:db8:1:2:bbbb::9"));
+ * assert(whitelist.contains("10.1.2.3") && whitelist.contains("::ffff:10.1.2.3"));
+ * assert(whitelist.contains("2001:db8:1::5") && !whitelist.contains("192.168.0.1"));
+ * assert(limitKey("2001:db8:1:2:aaaa::1") === limitKey("2001:db8:1:2:bbbb::9"));
  * ```
  * @module
  */

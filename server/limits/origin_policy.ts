@@ -12,11 +12,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OriginPolicy } from "./origin_policy.ts";
  * const policy = new OriginPolicy(["https://watch.example.com", "https://*.example.org"]);
- * console.assert(policy.allows("https://watch.example.com"));
- * console.assert(policy.allows("https://a.b.example.org") && !policy.allows("https://example.org"));
- * console.assert(!policy.allows("https://evil.example") && policy.allows(null));
+ * assert(policy.allows("https://watch.example.com"));
+ * assert(policy.allows("https://a.b.example.org") && !policy.allows("https://example.org"));
+ * assert(!policy.allows("https://evil.example") && policy.allows(null));
  * ```
  * @module
  */

@@ -10,11 +10,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RateLimiter } from "./rate_limiter.ts";
  * const limiter = new RateLimiter({ requestsPerSecond: 1, burst: 1, connections: 1, cleanupSeconds: 0 });
- * console.assert(limiter.takeRequest("10.0.0.1") && limiter.takeRequest("10.0.0.1"));
- * console.assert(!limiter.takeRequest("10.0.0.1"));       // two at once, then one a second
- * console.assert(limiter.takeRequest("10.0.0.2"));        // others are not affected
+ * assert(limiter.takeRequest("10.0.0.1") && limiter.takeRequest("10.0.0.1"));
+ * assert(!limiter.takeRequest("10.0.0.1"));       // two at once, then one a second
+ * assert(limiter.takeRequest("10.0.0.2"));        // others are not affected
  * limiter.destroy();
  * ```
  * @module

@@ -5,12 +5,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isOperator } from "./access.ts";
  * const token = "0123456789abcdef0123";
  * const request = new Request("http://node/stats", { headers: { authorization: `Bearer ${token}` } });
- * console.assert(isOperator(request, token));
- * console.assert(!isOperator(new Request("http://node/stats?token=nope"), token));
- * console.assert(!isOperator(request, ""), "no token configured: nobody");
+ * assert(isOperator(request, token));
+ * assert(!isOperator(new Request("http://node/stats?token=nope"), token));
+ * assert(!isOperator(request, ""), "no token configured: nobody");
  * ```
  * @module
  */

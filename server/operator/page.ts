@@ -6,9 +6,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { operatorPage } from "./page.ts";
  * const html = operatorPage("r4nd0m");
- * console.assert(html.includes('<script nonce="r4nd0m">'));
+ * assert(html.includes('<script nonce="r4nd0m">'));
  * ```
  * @module
  */

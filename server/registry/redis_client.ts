@@ -11,6 +11,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redisClientOptions } from "./redis_client.ts";
  * import { parseConfig } from "../config.ts";
  * const config = parseConfig({
@@ -18,7 +19,7 @@
  *   PUB_REG_REDIS_MODE: "sentinel", PUB_REG_REDIS_NODES: "10.0.0.1:26379,10.0.0.2:26379",
  * });
  * const options = redisClientOptions(config.registry);
- * console.assert(options.mode === "sentinel" && options.redis.sentinels?.length === 2);
+ * assert(options.mode === "sentinel" && options.redis.sentinels?.length === 2);
  * ```
  * @module
  */

@@ -5,10 +5,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fixedUpstream } from "./locator.ts";
  * const locator = fixedUpstream("ws://origin.internal:8080/");
  * const target = await locator.locate(new AbortController().signal);
- * console.assert(target?.url === "ws://origin.internal:8080/" && !target.onlySource);
+ * assert(target?.url === "ws://origin.internal:8080/" && !target.onlySource);
  * ```
  * @module
  */

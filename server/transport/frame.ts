@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frameHeader } from "./frame.ts";
- * console.assert(frameHeader(0x2, 5).join() === "130,5");
- * console.assert(frameHeader(0x2, 70000).length === 10);
+ * assert(frameHeader(0x2, 5).join() === "130,5");
+ * assert(frameHeader(0x2, 70000).length === 10);
  * ```
  * @module
  */

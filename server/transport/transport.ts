@@ -8,9 +8,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TextFrame } from "./transport.ts";
  * const frame = new TextFrame("F:duration=2");
- * console.assert(frame.bytes.length === 12);
+ * assert(frame.bytes.length === 12);
  * ```
  * @module
  */
@@ -24,9 +25,10 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TextFrame } from "./transport.ts";
  * const frame = new TextFrame("H");
- * console.assert(frame.text === "H" && frame.bytes[0] === 72);
+ * assert(frame.text === "H" && frame.bytes[0] === 72);
  * ```
  */
 export class TextFrame {
@@ -52,9 +54,10 @@ export class TextFrame {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MediaMessage, TextFrame } from "./transport.ts";
  * const message = new MediaMessage(new TextFrame("F:duration=1"), new Uint8Array(188));
- * console.assert(message.wirePrefix.length === 2 + 12 + 4);
+ * assert(message.wirePrefix.length === 2 + 12 + 4);
  * ```
  */
 export class MediaMessage {
@@ -189,8 +192,9 @@ export type TransportName = "ws" | "deno";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizeAddress } from "./transport.ts";
- * console.assert(normalizeAddress("::ffff:127.0.0.1") === "127.0.0.1");
+ * assert(normalizeAddress("::ffff:127.0.0.1") === "127.0.0.1");
  * ```
  */
 export function normalizeAddress(address: string | undefined): string {

@@ -6,11 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { aacCodecString, parseAdtsHeader } from "./adts.ts";
  * // AAC-LC, 48 kHz, stereo
  * const header = parseAdtsHeader(new Uint8Array([0xff, 0xf1, 0x4c, 0x80, 0x1b, 0x9f, 0xfc]));
- * console.assert(header?.sampleRate === 48000 && header.channels === 2);
- * console.assert(aacCodecString(header!) === "mp4a.40.2");
+ * assert(header?.sampleRate === 48000 && header.channels === 2);
+ * assert(aacCodecString(header!) === "mp4a.40.2");
  * ```
  * @module
  */

@@ -11,11 +11,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MediaClock } from "./media_clock.ts";
  * const clock = new MediaClock();
  * clock.observe(0, 1_000_050);   // frame at media 0 ms arrived at wall 1_000_050
  * clock.observe(40, 1_000_080);  // this one came through faster
- * console.assert(clock.wallTime(40) === 1_000_080 && clock.wallTime(0) === 1_000_040);
+ * assert(clock.wallTime(40) === 1_000_080 && clock.wallTime(0) === 1_000_040);
  * ```
  * @module
  */

@@ -6,11 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { avcCodecString, KeyframeDetector } from "./nal.ts";
  * const detector = new KeyframeDetector("h264");
  * // access unit delimiter, then an IDR slice
- * console.assert(detector.push(new Uint8Array([0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x65, 0x88])) === true);
- * console.assert(avcCodecString(new Uint8Array([0x67, 0x64, 0x00, 0x1f])) === "avc1.64001f");
+ * assert(detector.push(new Uint8Array([0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x65, 0x88])) === true);
+ * assert(avcCodecString(new Uint8Array([0x67, 0x64, 0x00, 0x1f])) === "avc1.64001f");
  * ```
  * @module
  */

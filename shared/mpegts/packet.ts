@@ -6,10 +6,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { packetPid, payloadOffset, TS_PACKET_SIZE } from "./packet.ts";
  * const packet = new Uint8Array(TS_PACKET_SIZE);
  * packet.set([0x47, 0x41, 0x00, 0x10]); // sync, payload unit start, PID 0x100, payload only
- * console.assert(packetPid(packet) === 0x100 && payloadOffset(packet) === 4);
+ * assert(packetPid(packet) === 0x100 && payloadOffset(packet) === 4);
  * ```
  * @module
  */
@@ -79,8 +80,9 @@ export function packetPayload(packet: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { concatBytes } from "./packet.ts";
- * console.assert(concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]).length === 3);
+ * assert(concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]).length === 3);
  * ```
  */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {

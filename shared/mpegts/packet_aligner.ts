@@ -6,13 +6,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TsPacketAligner } from "./packet_aligner.ts";
  * const aligner = new TsPacketAligner();
  * const packet = new Uint8Array(188).fill(0xff);
  * packet[0] = 0x47;
- * console.assert(aligner.push(packet.subarray(0, 100)).length === 0);
+ * assert(aligner.push(packet.subarray(0, 100)).length === 0);
  * const runs = aligner.push(packet.subarray(100));
- * console.assert(runs.length === 1 && runs[0].length === 188);
+ * assert(runs.length === 1 && runs[0].length === 188);
  * ```
  * @module
  */
@@ -98,12 +99,13 @@ export class TsPacketAligner {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tsPacketStream } from "./packet_aligner.ts";
  * const packets = new Blob([new Uint8Array(376).map((_, i) => i % 188 === 0 ? 0x47 : 0)])
  *   .stream().pipeThrough(tsPacketStream());
  * let total = 0;
  * for await (const run of packets) total += run.length;
- * console.assert(total === 376);
+ * assert(total === 376);
  * ```
  */
 export function tsPacketStream(): TransformStream<Uint8Array, Uint8Array> {

@@ -6,10 +6,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePesHeader } from "./pes.ts";
  * // PES start, stream 0xE0, PTS only (90000 = 1 s).
  * const header = parsePesHeader(new Uint8Array([0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5, 0x21, 0x00, 0x05, 0xbf, 0x21]));
- * console.assert(header?.pts === 90000 && header.dts === undefined && header.payloadOffset === 14);
+ * assert(header?.pts === 90000 && header.dts === undefined && header.payloadOffset === 14);
  * ```
  * @module
  */
@@ -77,10 +78,11 @@ export function parsePesHeader(data: Uint8Array): PesHeader | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PTS_WRAP, TimestampUnwrapper } from "./pes.ts";
  * const unwrapper = new TimestampUnwrapper();
  * unwrapper.unwrap(PTS_WRAP - 90);
- * console.assert(unwrapper.unwrap(90) === PTS_WRAP + 90);
+ * assert(unwrapper.unwrap(90) === PTS_WRAP + 90);
  * ```
  */
 export class TimestampUnwrapper {

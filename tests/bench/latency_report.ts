@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { percentile } from "./latency_report.ts";
- * console.assert(percentile([3, 1, 2], 0.5) === 2);
+ * assert(percentile([3, 1, 2], 0.5) === 2);
  * ```
  * @module
  */

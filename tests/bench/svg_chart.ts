@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lineChart } from "./svg_chart.ts";
  * const svg = lineChart({
  *   title: "latency",
@@ -11,7 +12,7 @@
  *   yLabel: "latency (s)",
  *   series: [{ name: "a", color: "#1f77b4", points: [[0, 1], [1, 1.2], [2, null], [3, 0.9]] }],
  * });
- * console.assert(svg.startsWith("<svg") && svg.includes("polyline"));
+ * assert(svg.startsWith("<svg") && svg.includes("polyline"));
  * ```
  * @module
  */

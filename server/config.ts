@@ -16,15 +16,9 @@
 import { AddressList } from "./limits/cidr.ts";
 import { OriginPolicy } from "./limits/origin_policy.ts";
 import type { TransportName } from "./transport/transport.ts";
+import { ConfigError, EnvReader } from "./config_reader.ts";
 
-/** A bad configuration value; its message is the one line printed before the node exits. */
-export class ConfigError extends Error {
-  /** Creates the error for variable `name` with value `value`, saying what was expected. */
-  constructor(name: string, value: string, expected: string) {
-    super(`${name}=${JSON.stringify(value)}: ${expected}`);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 /** Which log lines are written (`LOG_*`). */
 export interface LogConfig {
@@ -234,133 +228,12 @@ export interface NodeConfig {
   operator: OperatorConfig;
 }
 
-/** Reads variables, remembering which one a value came from. */
-class Reader {
-  #env: Readonly<Record<string, string | undefined>>;
-
-  constructor(env: Readonly<Record<string, string | undefined>>) {
-    this.#env = env;
-  }
-
-  string(name: string, fallback = ""): string {
-    return this.#env[name] ?? fallback;
-  }
-
-  boolean(name: string, fallback: boolean): boolean {
-    const value = this.#env[name];
-    if (value === undefined || value.trim() === "") return fallback;
-    switch (value.trim().toUpperCase()) {
-      case "YES":
-      case "TRUE":
-      case "1":
-        return true;
-      case "NO":
-      case "FALSE":
-      case "0":
-        return false;
-    }
-    throw new ConfigError(name, value, "expected YES or NO");
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    const value = this.#env[name];
-    if (value === undefined || value.trim() === "") return fallback;
-    const trimmed = value.trim();
-    const number = Number(trimmed);
-    if (!/^-?\d+$/.test(trimmed) || number < min || number > max) {
-      throw new ConfigError(name, value, `expected a whole number from ${min} to ${max}`);
-    }
-    return number;
-  }
-
-  number(name: string, fallback: number, min: number, max: number): number {
-    const value = this.#env[name];
-    if (value === undefined || value.trim() === "") return fallback;
-    const number = Number(value.trim());
-    if (!Number.isFinite(number) || number < min || number > max) {
-      throw new ConfigError(name, value, `expected a number from ${min} to ${max}`);
-    }
-    return number;
-  }
-
-  port(name: string, fallback: number): number {
-    return this.integer(name, fallback, 0, 65535);
-  }
-
-  list(name: string): string[] {
-    return this.string(name).split(",").map((item) => item.trim()).filter((item) => item !== "");
-  }
-
-  redisMode(name: string): RegistryConfig["mode"] {
-    const value = this.string(name, "standalone").trim().toLowerCase() || "standalone";
-    if (value !== "standalone" && value !== "sentinel" && value !== "cluster") {
-      throw new ConfigError(name, value, "expected standalone, sentinel or cluster");
-    }
-    return value;
-  }
-
-  /** A `host:port` list (`[v6]:port` too); a bare host gets `defaultPort`. Undefined when empty. */
-  hostPorts(name: string, defaultPort: number): { host: string; port: number }[] | undefined {
-    const items = this.list(name);
-    if (items.length === 0) return undefined;
-    return items.map((item) => {
-      const match = /^(?:\[([^\]]+)\]|([^:\[\]]+))(?::(\d{1,5}))?$/.exec(item);
-      const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
-      if (match === null || port > 65535) {
-        throw new ConfigError(name, item, "expected a comma separated list of host:port");
-      }
-      return { host: match[1] ?? match[2], port };
-    });
-  }
-
-  /** A comma separated list that `check` accepts (it throws a `RangeError` naming the bad entry). */
-  checkedList(name: string, check: (entries: string[]) => unknown): string[] {
-    const entries = this.list(name);
-    try {
-      check(entries);
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      throw new ConfigError(name, this.string(name), error.message);
-    }
-    return entries;
-  }
-
-  /** An `http://` or `https://` URL, or empty. */
-  httpUrl(name: string): string {
-    const value = this.string(name).trim();
-    if (value === "") return "";
-    let url: URL | undefined;
-    try {
-      url = new URL(value);
-    } catch { /* reported below */ }
-    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      throw new ConfigError(name, value, "expected an http:// or https:// URL");
-    }
-    return value;
-  }
-
-  webSocketUrl(name: string): string {
-    const value = this.string(name).trim();
-    if (value === "") return "";
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      throw new ConfigError(name, value, "expected a ws:// or wss:// URL");
-    }
-    if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-      throw new ConfigError(name, value, "expected a ws:// or wss:// URL");
-    }
-    return value;
-  }
-}
-
 const DAY = 86400;
 
 /** Shortest operator token accepted: a guessable token would open the operator page to anyone. */
 const MIN_OPERATOR_TOKEN_LENGTH = 16;
 
-function readOperator(read: Reader): OperatorConfig {
+function readOperator(read: EnvReader): OperatorConfig {
   const token = read.string("OPERATOR_TOKEN").trim();
   const statsPublic = read.boolean("STATS_PUBLIC", true);
   if (token !== "" && token.length < MIN_OPERATOR_TOKEN_LENGTH) {
@@ -399,7 +272,7 @@ export function parseConfig(
   env: Readonly<Record<string, string | undefined>>,
   fileExists: (path: string) => boolean = () => true,
 ): NodeConfig {
-  const read = new Reader(env);
+  const read = new EnvReader(env);
   const log: LogConfig = {
     error: read.boolean("LOG_ERROR", true),
     warning: read.boolean("LOG_WARNING", true),
@@ -446,10 +319,7 @@ export function parseConfig(
     throw new ConfigError("WEBSOCKET_PREFIX", prefix, "expected a path starting with /");
   }
 
-  const transport = read.string("WEBSOCKET_TRANSPORT", "ws").trim().toLowerCase() || "ws";
-  if (transport !== "ws" && transport !== "deno") {
-    throw new ConfigError("WEBSOCKET_TRANSPORT", transport, "expected ws or deno");
-  }
+  const transport = read.oneOf<TransportName>("WEBSOCKET_TRANSPORT", ["ws", "deno"], "ws");
 
   const auth: AuthConfig = {
     pullSecret: read.string("PULL_SECRET"),
@@ -498,7 +368,7 @@ export function parseConfig(
     tlsCaFile: read.string("PUB_REG_REDIS_TLS_CA_FILE").trim(),
     refreshIntervalSeconds: read.integer("PUB_REG_REFRESH_INTERVAL_SECONDS", 60, 1, DAY),
     namespace: read.string("PUB_REG_NAMESPACE", "hls-ws-cdn:stream:"),
-    mode: read.redisMode("PUB_REG_REDIS_MODE"),
+    mode: read.oneOf("PUB_REG_REDIS_MODE", ["standalone", "sentinel", "cluster"], "standalone"),
     nodes: [],
     sentinelName: read.string("PUB_REG_REDIS_SENTINEL_NAME", "mymaster").trim() || "mymaster",
     sentinelPassword: read.string("PUB_REG_REDIS_SENTINEL_PASSWORD"),

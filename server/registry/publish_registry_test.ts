@@ -5,7 +5,8 @@
  */
 
 import { assert, assertAtMost, assertEquals } from "../../tests/helpers/assert.ts";
-import { hasRedis, startRedis, waitForValue } from "../../tests/helpers/redis.ts";
+import { hasRedis, startRedis } from "../../tests/helpers/redis.ts";
+import { waitForValue } from "../../tests/helpers/wait.ts";
 import { BufferMemory } from "../buffer_memory.ts";
 import { parseConfig } from "../config.ts";
 import { Logger } from "../log.ts";

@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { publisherFor, spectatorFor, TestClient } from "../helpers/client.ts";
+import { expectFragments, publisherFor, spectatorFor, TestClient } from "../helpers/client.ts";
 import { hasProgramTables, sameBytes, tsFragments } from "../helpers/media.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
 
@@ -80,11 +80,7 @@ for (const transport of testTransports()) {
         }
         publisher.send({ type: "CLOSE" });
         await Promise.all(spectators.map(async (spectator) => {
-          for (const [index, fragment] of media.entries()) {
-            const received = await spectator.nextFragment();
-            assertEquals(received.header.seq, index);
-            assert(sameBytes(received.data, fragment.data));
-          }
+          await expectFragments(spectator, media);
           assertEquals(await spectator.nextMessage(), { type: "CLOSE" });
         }));
       } finally {

@@ -6,21 +6,9 @@
 
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { publisherFor, spectatorFor, type TestClient } from "../helpers/client.ts";
-import { sameBytes, tsFragments } from "../helpers/media.ts";
+import { sameBytes, splitIntoParts, tsFragments } from "../helpers/media.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
 import type { Message } from "../../shared/protocol.ts";
-
-/** Splits a fragment into `count` parts on 188-byte packet boundaries. */
-function split(data: Uint8Array, count: number): Uint8Array[] {
-  const packets = data.byteLength / 188;
-  const parts: Uint8Array[] = [];
-  for (let index = 0; index < count; index++) {
-    const start = Math.floor(packets * index / count) * 188;
-    const end = Math.floor(packets * (index + 1) / count) * 188;
-    parts.push(data.subarray(start, end));
-  }
-  return parts;
-}
 
 /** Sends part `index` of fragment `seq`; the last one closes the fragment. */
 function sendPart(
@@ -65,7 +53,7 @@ for (const transport of testTransports()) {
         await using parted = await spectatorFor(node.wsUrl, "mixed", { parts: true });
         await using whole = await spectatorFor(node.wsUrl, "mixed");
         for (const [seq, fragment] of media.entries()) {
-          const parts = split(fragment.data, 5);
+          const parts = splitIntoParts(fragment.data, 5);
           sendPart(publisher, seq, 0, parts, fragment.duration);
           // Part 0 reaches the parts spectator before the publisher has made the rest of the fragment.
           const first = await nextPart(parted);
@@ -111,11 +99,11 @@ for (const transport of testTransports()) {
       "a spectator joining mid-fragment gets the parts made so far, or starts at the newest keyframe",
       async () => {
         await using publisher = await publisherFor(node.wsUrl, "join", { parts: true });
-        const previous = split(media[0].data, 5);
+        const previous = splitIntoParts(media[0].data, 5);
         for (let index = 0; index < 5; index++) {
           sendPart(publisher, 0, index, previous, media[0].duration);
         }
-        const parts = split(media[1].data, 5);
+        const parts = splitIntoParts(media[1].data, 5);
         for (let index = 0; index < 4; index++) {
           sendPart(publisher, 1, index, parts, media[1].duration);
         }

@@ -7,38 +7,15 @@
  * and through Redis Sentinel.
  */
 
-import { metric } from "../helpers/node_metrics.ts";
+import { metric, stats, streamStats } from "../helpers/node_metrics.ts";
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
-import { publisherFor, pullToken, spectatorFor, TestClient } from "../helpers/client.ts";
+import { expectFragments, expectRefusal, publisherFor, spectatorFor } from "../helpers/client.ts";
 import { sameBytes, tsFragments } from "../helpers/media.ts";
-import { freePort, type NodeProcess, startNode, testTransports } from "../helpers/node_process.ts";
-import { hasRedis, startRedis, waitForValue } from "../helpers/redis.ts";
+import { freePort, startNode, testTransports } from "../helpers/node_process.ts";
+import { hasRedis, startRedis } from "../helpers/redis.ts";
+import { waitForValue } from "../helpers/wait.ts";
 
 const redisInstalled = await hasRedis();
-
-/** The streams a node lists in `/stats`. */
-async function statsStreams(node: NodeProcess): Promise<Record<string, unknown>[]> {
-  const response = await fetch(`${node.httpUrl}/stats`);
-  return (await response.json()).streams;
-}
-
-/** The `/stats` entry of one stream on a node (undefined when the node does not have it). */
-async function streamStats(
-  node: NodeProcess,
-  id: string,
-): Promise<Record<string, unknown> | undefined> {
-  return (await statsStreams(node)).find((stream) => stream.id === id);
-}
-
-/** Pulls and expects `E` with `code`; returns how long the answer took in ms. */
-async function expectRefusal(url: string, stream: string, code: string, options = {}) {
-  const start = performance.now();
-  await using client = await TestClient.connect(url);
-  client.send({ type: "PULL", stream, auth: await pullToken(stream), ...options });
-  const answer = await client.nextMessage(15000);
-  assertEquals(answer.type === "E" ? answer.code : answer.type, code, `pull of ${stream}`);
-  return performance.now() - start;
-}
 
 for (const transport of testTransports()) {
   Deno.test({
@@ -110,13 +87,9 @@ for (const transport of testTransports()) {
           for (const fragment of media.slice(0, 3)) {
             publisher.sendFragment(fragment.duration, fragment.data);
           }
-          await Promise.all(spectators.map(async (spectator) => {
-            for (const [seq, fragment] of media.slice(0, 3).entries()) {
-              const received = await spectator.nextFragment(10000);
-              assertEquals(received.header.seq, seq);
-              assert(sameBytes(received.data, fragment.data));
-            }
-          }));
+          await Promise.all(
+            spectators.map((spectator) => expectFragments(spectator, media.slice(0, 3))),
+          );
           assertEquals((await streamStats(a, "crowd"))?.spectators, 1, "A serves B once");
           const onB = await streamStats(b, "crowd");
           assertEquals(onB?.spectators, 100);
@@ -132,16 +105,16 @@ for (const transport of testTransports()) {
       await t.step("only_source=true never leaves the node", async () => {
         await using _publisher = await publisherFor(a.wsUrl, "solo");
         await waitForValue(() => entry("solo"), a.wsUrl, 3000);
-        await expectRefusal(b.wsUrl, "solo", "STREAM_NOT_FOUND", { onlySource: true });
+        await expectRefusal(b.wsUrl, "solo", "STREAM_NOT_FOUND", { onlySource: true }, 15000);
         assertEquals((await streamStats(a, "solo"))?.spectators, 0, "A saw no pull");
         assertEquals(await streamStats(b, "solo"), undefined);
       });
 
       await t.step("an entry that points to the asking node is ignored", async () => {
         await redis.command("SET", namespace + "ghost", b.wsUrl, "EX", "60");
-        const took = await expectRefusal(b.wsUrl, "ghost", "STREAM_NOT_FOUND");
+        const took = await expectRefusal(b.wsUrl, "ghost", "STREAM_NOT_FOUND", {}, 15000);
         assertAtMost(took, 3000, "ms to refuse");
-        assertEquals(await statsStreams(b), []);
+        assertEquals((await stats(b)).streams, []);
       });
 
       await t.step(
@@ -190,7 +163,7 @@ for (const transport of testTransports()) {
         // Lookups fail fast and fall through; a stream published now is registered later.
         await using during = await publisherFor(c.wsUrl, "during");
         during.sendFragment(media[0].duration, media[0].data);
-        const took = await expectRefusal(b.wsUrl, "during", "STREAM_NOT_FOUND");
+        const took = await expectRefusal(b.wsUrl, "during", "STREAM_NOT_FOUND", {}, 15000);
         assertAtMost(took, 3000, "ms to refuse while Redis is down");
 
         await redis.restart();

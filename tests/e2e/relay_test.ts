@@ -7,65 +7,19 @@
  * each other (`E LOOP_DETECTED` within seconds, no storm). Runs on every transport.
  */
 
-import { metric } from "../helpers/node_metrics.ts";
+import { metric, stats, streamStats } from "../helpers/node_metrics.ts";
+import { waitForValue } from "../helpers/wait.ts";
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import {
+  expectFragments,
+  expectRefusal,
   publisherFor,
-  pullToken,
   type Received,
   spectatorFor,
   TestClient,
 } from "../helpers/client.ts";
-import { type MediaFragment, sameBytes, tsFragments } from "../helpers/media.ts";
-import { freePort, type NodeProcess, startNode, testTransports } from "../helpers/node_process.ts";
-
-/** The `/stats` of a node. */
-async function stats(node: NodeProcess): Promise<Record<string, unknown>> {
-  return await (await fetch(`${node.httpUrl}/stats`)).json();
-}
-
-/** The `/stats` entry of one stream on a node (undefined when the node does not have it). */
-async function streamStats(
-  node: NodeProcess,
-  id: string,
-): Promise<Record<string, unknown> | undefined> {
-  const streams = (await stats(node)).streams as Record<string, unknown>[];
-  return streams.find((stream) => stream.id === id);
-}
-
-/** Polls `read` until it gives `expected`; throws after `timeoutMs`. Returns the ms it took. */
-async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs: number) {
-  const start = performance.now();
-  let last: T | undefined;
-  while (performance.now() - start < timeoutMs) {
-    last = await read();
-    if (last === expected) return performance.now() - start;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`expected ${JSON.stringify(expected)} within ${timeoutMs} ms, got ${last}`);
-}
-
-/** Pulls and expects `E` with `code`; returns how long the answer took in ms. */
-async function expectRefusal(url: string, stream: string, code: string, options = {}) {
-  const start = performance.now();
-  await using client = await TestClient.connect(url);
-  client.send({ type: "PULL", stream, auth: await pullToken(stream), ...options });
-  const answer = await client.nextMessage(20000);
-  assertEquals(answer.type === "E" ? answer.code : answer.type, code, `pull of ${stream}`);
-  return performance.now() - start;
-}
-
-/** Cuts a fragment into `count` parts on MPEG-TS packet boundaries. */
-function cutParts(data: Uint8Array, count: number): Uint8Array[] {
-  const packets = data.byteLength / 188;
-  const parts: Uint8Array[] = [];
-  for (let index = 0; index < count; index++) {
-    const from = Math.floor(packets * index / count) * 188;
-    const to = Math.floor(packets * (index + 1) / count) * 188;
-    parts.push(data.subarray(from, to));
-  }
-  return parts;
-}
+import { type MediaFragment, sameBytes, splitIntoParts, tsFragments } from "../helpers/media.ts";
+import { freePort, startNode, testTransports } from "../helpers/node_process.ts";
 
 /** Sends a fragment as parts (`P` + binary), `pauseMs` apart. */
 async function sendParts(
@@ -75,7 +29,7 @@ async function sendParts(
   count: number,
   pauseMs = 0,
 ): Promise<void> {
-  const parts = cutParts(fragment.data, count);
+  const parts = splitIntoParts(fragment.data, count);
   for (const [part, data] of parts.entries()) {
     const last = part === parts.length - 1;
     publisher.send({
@@ -143,7 +97,7 @@ class Collector {
 
   /** Waits until the collector has a fragment with `seq` (or the stream ended). */
   async waitFor(seq: number, timeoutMs: number): Promise<void> {
-    await eventually(
+    await waitForValue(
       () => Promise.resolve(this.end !== undefined || this.fragments.some((f) => f.seq >= seq)),
       true,
       timeoutMs,
@@ -240,7 +194,7 @@ for (const transport of testTransports()) {
         });
         for (let seq = 1; seq < 4; seq++) {
           await sendParts(publisher, seq, media[seq], 4);
-          const chunks = cutParts(media[seq].data, 4);
+          const chunks = splitIntoParts(media[seq].data, 4);
           for (const [index, chunk] of chunks.entries()) {
             const header = await partsSpectator.nextMessage();
             assert(header.type === "P", `expected P, got ${header.type}`);
@@ -267,13 +221,9 @@ for (const transport of testTransports()) {
           for (const fragment of media.slice(0, 3)) {
             publisher.sendFragment(fragment.duration, fragment.data);
           }
-          await Promise.all(spectators.map(async (spectator) => {
-            for (const [seq, fragment] of media.slice(0, 3).entries()) {
-              const received = await spectator.nextFragment(10000);
-              assertEquals(received.header.seq, seq);
-              assert(sameBytes(received.data, fragment.data));
-            }
-          }));
+          await Promise.all(
+            spectators.map((spectator) => expectFragments(spectator, media.slice(0, 3))),
+          );
           const onC = await streamStats(c, "crowd");
           assertEquals([onC?.spectators, onC?.upstreamConnections], [100, 1]);
           assertEquals((await streamStats(b, "crowd"))?.spectators, 1, "B serves C once");
@@ -282,7 +232,7 @@ for (const transport of testTransports()) {
           for (const spectator of spectators) spectator.close();
         }
         // RELAY_INACTIVITY_PERIOD_SEC=1 on C, then on B.
-        await eventually(async () => (await streamStats(a, "crowd"))?.spectators, 0, 6000);
+        await waitForValue(async () => (await streamStats(a, "crowd"))?.spectators, 0, 6000);
         assertEquals(await streamStats(c, "crowd"), undefined);
         assertEquals(await streamStats(b, "crowd"), undefined);
       });
@@ -411,8 +361,8 @@ for (const transport of testTransports()) {
         const took = await expectRefusal(node.wsUrl, "loop", "LOOP_DETECTED");
         assertAtMost(took, 5000, "ms until E LOOP_DETECTED");
       }
-      await eventually(async () => (await stats(e)).connections, 0, 2000);
-      await eventually(async () => (await stats(f)).connections, 0, 2000);
+      await waitForValue(async () => (await stats(e)).connections, 0, 2000);
+      await waitForValue(async () => (await stats(f)).connections, 0, 2000);
       assertEquals((await stats(e)).streams, []);
     });
   });

@@ -10,7 +10,8 @@ import { publisherFor, pullToken, spectatorFor, type TestClient } from "../helpe
 import { tsFragments } from "../helpers/media.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
 import { RawWebSocket } from "../helpers/raw_socket.ts";
-import { startRedis, waitForValue } from "../helpers/redis.ts";
+import { startRedis } from "../helpers/redis.ts";
+import { waitForValue } from "../helpers/wait.ts";
 import { isRetriable } from "../../shared/errors.ts";
 
 /** The `E` code a client was sent (heartbeats and media before it skipped). */

@@ -20,6 +20,7 @@ import {
 import { signToken } from "../../shared/token.ts";
 // @ts-types="@types/ws"
 import { WebSocket as NodeWebSocket } from "ws";
+import { sameBytes } from "./media.ts";
 import { TEST_SECRETS } from "./node_process.ts";
 
 /** A received frame: a parsed text message or binary bytes, with its arrival time. */
@@ -218,6 +219,42 @@ export class TestClient {
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
     await Promise.race([this.#closedPromise, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  }
+}
+
+/** Pulls `stream` and expects `E` with `code`; returns how long the answer took in ms. */
+export async function expectRefusal(
+  url: string,
+  stream: string,
+  code: string,
+  options: { onlySource?: boolean; parts?: boolean } = {},
+  timeoutMs = 20000,
+): Promise<number> {
+  const start = performance.now();
+  await using client = await TestClient.connect(url);
+  client.send({ type: "PULL", stream, auth: await pullToken(stream), ...options });
+  const answer = await client.nextMessage(timeoutMs);
+  if ((answer.type === "E" ? answer.code : answer.type) !== code) {
+    throw new Error(`pull of ${stream}: expected E ${code}, got ${JSON.stringify(answer)}`);
+  }
+  return performance.now() - start;
+}
+
+/** Expects the next fragments of `client` to be `expected`, byte-exact, numbered from `firstSeq`. */
+export async function expectFragments(
+  client: TestClient,
+  expected: readonly { duration: number; data: Uint8Array }[],
+  firstSeq = 0,
+  timeoutMs = 10000,
+): Promise<void> {
+  for (const [index, fragment] of expected.entries()) {
+    const received = await client.nextFragment(timeoutMs);
+    if (received.header.seq !== firstSeq + index) {
+      throw new Error(`expected fragment ${firstSeq + index}, got ${received.header.seq}`);
+    }
+    if (!sameBytes(received.data, fragment.data)) {
+      throw new Error(`fragment ${firstSeq + index} is not byte-exact`);
+    }
   }
 }
 

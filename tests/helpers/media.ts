@@ -154,6 +154,18 @@ export function hasProgramTables(data: Uint8Array): boolean {
   return false;
 }
 
+/** Cuts MPEG-TS bytes into `count` parts on 188-byte packet boundaries. */
+export function splitIntoParts(data: Uint8Array, count: number): Uint8Array[] {
+  const packets = data.byteLength / 188;
+  const parts: Uint8Array[] = [];
+  for (let index = 0; index < count; index++) {
+    const from = Math.floor(packets * index / count) * 188;
+    const to = Math.floor(packets * (index + 1) / count) * 188;
+    parts.push(data.subarray(from, to));
+  }
+  return parts;
+}
+
 /** Byte-wise equality with a useful failure message. */
 export function sameBytes(actual: Uint8Array, expected: Uint8Array): boolean {
   if (actual.byteLength !== expected.byteLength) return false;

@@ -46,6 +46,15 @@ export async function stats(node: NodeProcess, token?: string): Promise<any> {
   return await response.json();
 }
 
+/** The `/stats` entry of one stream on a node (undefined when the node does not have it). */
+export async function streamStats(
+  node: NodeProcess,
+  id: string,
+): Promise<Record<string, unknown> | undefined> {
+  const streams = (await stats(node)).streams as Record<string, unknown>[];
+  return streams.find((stream) => stream.id === id);
+}
+
 /** Polls `condition` every 50 ms until it holds, or throws `what` after `timeoutMs`. */
 export async function waitUntil(
   condition: () => boolean | Promise<boolean>,

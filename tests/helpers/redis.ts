@@ -216,21 +216,3 @@ function parseReplies(text: string, count: number): (string | null)[] | undefine
 export function startRedis(options: RedisOptions = {}): Promise<RedisProcess> {
   return RedisProcess.start(options);
 }
-
-/** Polls `read` until it returns `expected` (or throws after `timeoutMs`), returning the time taken. */
-export async function waitForValue<T>(
-  read: () => Promise<T>,
-  expected: T,
-  timeoutMs: number,
-): Promise<number> {
-  const start = performance.now();
-  let last: T | undefined;
-  while (performance.now() - start < timeoutMs) {
-    try {
-      last = await read();
-      if (last === expected) return performance.now() - start;
-    } catch { /* not yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`expected ${JSON.stringify(expected)} within ${timeoutMs} ms, last ${last}`);
-}

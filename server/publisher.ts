@@ -12,7 +12,8 @@
  */
 
 import { ErrorCode, ProtocolError } from "../shared/errors.ts";
-import type { FragmentMessage, Message, PartMessage } from "../shared/protocol.ts";
+import type { Message } from "../shared/protocol.ts";
+import { MediaPairing } from "../shared/media_pairing.ts";
 import type { LocalPublications, PublisherHandle } from "./sources/local.ts";
 import type { Stream } from "./stream.ts";
 
@@ -37,7 +38,7 @@ export interface PublisherOptions {
 export class Publisher implements PublisherHandle {
   #options: PublisherOptions;
   #stream: Stream;
-  #pending: FragmentMessage | PartMessage | null = null;
+  #media = new MediaPairing();
   #active = true;
   /** Bytes of the parts of the fragment being sent. */
   #partBytes = 0;
@@ -56,16 +57,11 @@ export class Publisher implements PublisherHandle {
   /** A text message from the publisher (after `OK`). */
   handleText(message: Message): void {
     if (!this.#active) return;
-    if (this.#pending !== null) {
-      throw new ProtocolError(
-        ErrorCode.PROTOCOL_ERROR,
-        `expected the binary frame of the ${this.#pending.type} message, got ${message.type}`,
-      );
-    }
+    this.#media.expectText(message);
     switch (message.type) {
       case "F":
       case "P":
-        this.#pending = message;
+        this.#media.announce(message);
         return;
       case "CLOSE":
         this.#finish({ kind: "closed" });
@@ -86,14 +82,7 @@ export class Publisher implements PublisherHandle {
   /** A binary frame from the publisher: the media announced by the last `F` or `P`. */
   handleBinary(data: Uint8Array): void {
     if (!this.#active) return;
-    const pending = this.#pending;
-    if (pending === null) {
-      throw new ProtocolError(
-        ErrorCode.PROTOCOL_ERROR,
-        "binary message without a preceding F message",
-      );
-    }
-    this.#pending = null;
+    const pending = this.#media.take();
     if (pending.type === "F") {
       this.#stream.pushFragment(pending, data);
       return;

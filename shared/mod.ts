@@ -20,3 +20,4 @@ export * from "./token.ts";
 export * from "./backoff.ts";
 export * from "./publisher.ts";
 export * from "./mpegts/mod.ts";
+export * from "./media_pairing.ts";

@@ -16,6 +16,7 @@
  */
 
 import { ErrorCode, ProtocolError } from "../../shared/errors.ts";
+import { MediaPairing } from "../../shared/media_pairing.ts";
 import {
   type FragmentMessage,
   type Message,
@@ -83,7 +84,7 @@ export class UpstreamConnection {
   #socket: WebSocket;
   #handler: UpstreamHandler;
   #options: UpstreamConnectionOptions;
-  #pending: FragmentMessage | PartMessage | null = null;
+  #media = new MediaPairing();
   #lastReceived = performance.now();
   #lastSent = performance.now();
   #timer: ReturnType<typeof setInterval>;
@@ -219,13 +220,11 @@ export class UpstreamConnection {
 
   #onText(text: string): void {
     const message = parseMessage(text);
-    if (this.#pending !== null) {
-      throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `${message.type} instead of media`);
-    }
+    this.#media.expectText(message);
     switch (message.type) {
       case "F":
       case "P":
-        this.#pending = message;
+        this.#media.announce(message);
         return;
       case "CLOSE":
         this.#finish({ kind: "closed" });
@@ -239,11 +238,7 @@ export class UpstreamConnection {
   }
 
   #onBinary(data: Uint8Array): void {
-    const pending = this.#pending;
-    if (pending === null) {
-      throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, "binary frame without F or P");
-    }
-    this.#pending = null;
+    const pending = this.#media.take();
     this.bytesReceived += data.byteLength;
     if (pending.type === "F") this.#handler.onFragment(pending, data);
     else this.#handler.onPart(pending, data);

@@ -6,6 +6,7 @@
  */
 
 import { ConfigError, type NodeConfig, parseConfig } from "./config.ts";
+import { configWarnings } from "./config_warnings.ts";
 import { loadEnvironment } from "./dotenv.ts";
 import { externalWebsocketUrl } from "./external_url.ts";
 import { Logger } from "./log.ts";
@@ -39,6 +40,7 @@ function loadConfig(): NodeConfig {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = new Logger(config.log);
+  for (const warning of configWarnings(config)) log.warning(warning);
   const transport: Transport = config.transport === "deno" ? denoTransport : wsTransport;
   const secureOnly = config.tls.enabled && !config.http.enabled;
   config.externalWebsocketUrl = externalWebsocketUrl({

@@ -25,7 +25,10 @@ Deno.test("hosts, host:port, wildcards, addresses and ranges", () => {
   assert(allows(list, "ws://[fd12::1]/"));
   assert(!allows(list, "ws://127.0.0.1/") && !allows(list, "ws://evil.example/"));
   assert(!allows(list, "ws://origin.example.evil.example/"));
-  assert(!allows(new HostList(["10.0.0.0/8"]), "ws://ten.example/"), "no DNS: names are not ranges");
+  assert(
+    !allows(new HostList(["10.0.0.0/8"]), "ws://ten.example/"),
+    "no DNS: names are not ranges",
+  );
 });
 
 Deno.test("a bad entry names itself", () => {

@@ -221,7 +221,7 @@ export interface NodeConfig {
   rateLimit: RateLimitConfig;
   /** `MAX_CONNECTIONS`: open WebSocket connections on this node; 0 is no limit. @default 0 */
   maxConnections: number;
-  /** `MAX_PENDING_CONNECTIONS_PER_ADDRESS`: connections per address that have not sent `PUSH`/`PULL` yet; 0 is no limit. @default 32 */
+  /** `MAX_PENDING_CONNECTIONS_PER_ADDRESS`: connections per address that have not sent `PUSH`/`PULL` yet; 0 is no limit. @default 64 */
   maxPendingPerAddress: number;
   /** `ALLOWED_ORIGINS`: page origins allowed to connect from browsers, comma separated; empty allows all. @default [] */
   allowedOrigins: string[];
@@ -440,7 +440,7 @@ export function parseConfig(
       cleanupSeconds: read.integer("RATE_LIMIT_REQ_CLEANUP", 10, 1, DAY),
     },
     maxConnections: read.integer("MAX_CONNECTIONS", 0, 0, 1e9),
-    maxPendingPerAddress: read.integer("MAX_PENDING_CONNECTIONS_PER_ADDRESS", 32, 0, 1e9),
+    maxPendingPerAddress: read.integer("MAX_PENDING_CONNECTIONS_PER_ADDRESS", 64, 0, 1e9),
     allowedOrigins: read.checkedList("ALLOWED_ORIGINS", (entries) => new OriginPolicy(entries)),
     buffers: {
       limiterEnabled: read.boolean("BUFFER_MEMORY_LIMITER_ENABLED", true),

@@ -24,7 +24,7 @@ Deno.test("parseConfig gives the documented defaults", () => {
     parseConfig(SECRETS, () => true, 100 * 1024 ** 2).buffers.limitBytes,
     64 * 1024 ** 2,
   );
-  assertEquals(config.maxPendingPerAddress, 32);
+  assertEquals(config.maxPendingPerAddress, 64);
   assertEquals(config.auth.tokenMaxLifetimeSeconds, 30 * 86400);
   assertEquals(config.registry.allowedHosts, []);
   assertEquals(config.rateLimit.cleanupSeconds, 10);

@@ -127,10 +127,10 @@ Deno.test("connections that have not spoken are bounded per address, by default"
   const defaults = admission({});
   try {
     const verdicts = Array.from(
-      { length: 40 },
+      { length: 80 },
       (_, index) => defaults.admission.admitSocket(request("10.0.0.3"), index),
     );
-    assertEquals(verdicts.filter((verdict) => verdict.admitted).length, 32, "32 by default");
+    assertEquals(verdicts.filter((verdict) => verdict.admitted).length, 64, "64 by default");
   } finally {
     defaults.admission.destroy();
   }

@@ -3,8 +3,9 @@
  * (`MAX_PENDING_CONNECTIONS_PER_ADDRESS`), on by default. A player or encoder sends `PUSH`/`PULL`
  * as soon as its socket opens, so a legitimate address has few such connections at any moment,
  * however many viewers it stands for; an address that opens sockets and says nothing is held to a
- * few. Whitelisted addresses (`RATE_LIMIT_WHITELIST`) are not bounded; IPv6 addresses are counted
- * per /64, like the rate limits.
+ * few. Whitelisted addresses (`RATE_LIMIT_WHITELIST`) and the machine itself (`127.0.0.1`, `::1`:
+ * a reverse proxy or a tool on the same host, which stands for many clients) are not bounded; IPv6
+ * addresses are counted per /64, like the rate limits.
  *
  * @example
  * ```ts
@@ -21,6 +22,9 @@
 
 import { AddressList, limitKey } from "./cidr.ts";
 
+/** The machine's own addresses, never bounded. */
+const LOCAL = ["127.0.0.1", "::1"];
+
 /** Connections per address that have not spoken yet. */
 export class PendingConnections {
   #max: number;
@@ -30,7 +34,7 @@ export class PendingConnections {
   /** `max` per address (0: no bound); `whitelist` is never bounded. */
   constructor(max: number, whitelist: readonly string[]) {
     this.#max = max;
-    this.#whitelist = new AddressList(whitelist);
+    this.#whitelist = new AddressList([...LOCAL, ...whitelist]);
   }
 
   /** Addresses with connections that have not spoken. */

@@ -21,7 +21,6 @@
 
 import { ErrorCode, ProtocolError } from "../shared/errors.ts";
 import {
-  MAX_RELAY_HOPS,
   MAX_TEXT_MESSAGE_LENGTH,
   type Message,
   parseMessage,
@@ -30,10 +29,12 @@ import {
   writeMessage,
 } from "../shared/protocol.ts";
 import { quote } from "../shared/quote.ts";
-import { isValidStreamId, MAX_STREAM_ID_LENGTH } from "../shared/stream_id.ts";
+import { checkStreamId } from "../shared/stream_id.ts";
 import type { TokenVerifier } from "./auth.ts";
 import type { NodeConfig } from "./config.ts";
+import { HeldMessages } from "./held_messages.ts";
 import { MessageBudget } from "./limits/message_budget.ts";
+import { extendRelayPath } from "./relay/relay_path.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { Publisher } from "./publisher.ts";
@@ -98,9 +99,11 @@ export class Connection {
   #lastSent = this.#openedAt;
   #closingSince = 0;
   #spectatorSent = 0;
-  /** Handlers of messages that arrived while the first message was being checked. */
-  #held: Array<() => void> | undefined;
-  #heldBytes = 0;
+  /** Messages that arrived while the first message was being checked. */
+  #held = new HeldMessages({
+    maxMessages: MAX_MESSAGES_WHILE_STARTING,
+    maxBytes: MAX_BYTES_WHILE_STARTING,
+  });
   #maxMessageSize = CONTROL_FRAME_MAX_BYTES;
   #budget = new MessageBudget();
   /** Cancels the source lookup of a starting PULL when the connection closes. */
@@ -179,19 +182,12 @@ export class Connection {
   /** Runs a handler now, or holds it (`size` bytes) while the first message is being checked. */
   #dispatch(handler: () => void, size = 0): void {
     if (this.#state === "starting") {
-      this.#held ??= [];
-      this.#heldBytes += size;
-      if (
-        this.#held.length >= MAX_MESSAGES_WHILE_STARTING ||
-        this.#heldBytes > MAX_BYTES_WHILE_STARTING
-      ) {
+      if (!this.#held.hold(handler, size)) {
         this.fail(
           ErrorCode.PROTOCOL_ERROR,
           `more than ${MAX_MESSAGES_WHILE_STARTING} messages or ${MAX_BYTES_WHILE_STARTING} bytes before OK`,
         );
-        return;
       }
-      this.#held.push(handler);
       return;
     }
     try {
@@ -212,24 +208,13 @@ export class Connection {
           );}
         return;
       case "publishing":
-        this.#charge(message);
+        this.#budget.spend(message);
         this.#publisher!.handleText(message);
         return;
       case "pulling":
-        this.#charge(message);
+        this.#budget.spend(message);
         this.#handleSpectatorMessage(message);
         return;
-    }
-  }
-
-  /** Charges a message the node ignores to the connection's budget; throws when it is spent. */
-  #charge(message: Message): void {
-    if (message.type !== "OK" && message.type !== "UNKNOWN") return;
-    if (!this.#budget.charge(message.type === "UNKNOWN" ? message.name : message.type)) {
-      throw new ProtocolError(
-        ErrorCode.PROTOCOL_ERROR,
-        "too many messages this node ignores (OK, or types it does not know)",
-      );
     }
   }
 
@@ -276,9 +261,7 @@ export class Connection {
     start(this.#abort.signal).then(
       () => {
         this.#abort = undefined;
-        const held = this.#held ?? [];
-        this.#held = undefined;
-        for (const handler of held) this.#dispatch(handler);
+        for (const handler of this.#held.release()) this.#dispatch(handler);
       },
       (error) => {
         this.#abort = undefined;
@@ -318,26 +301,11 @@ export class Connection {
     checkStreamId(message.stream);
     await verifier.verify("PULL", message.stream, message.auth);
     const via = message.via ?? [];
-    if (via.includes(config.nodeId)) {
-      throw new ProtocolError(
-        ErrorCode.LOOP_DETECTED,
-        `relay loop: this node (${config.nodeId}) is already in ${via.join(" > ")}`,
-      );
-    }
-    if (new Set(via).size !== via.length) {
-      throw new ProtocolError(ErrorCode.LOOP_DETECTED, `relay loop: ${via.join(" > ")}`);
-    }
-    if (via.length >= MAX_RELAY_HOPS) {
-      throw new ProtocolError(
-        ErrorCode.LOOP_DETECTED,
-        `relay chain longer than ${MAX_RELAY_HOPS} nodes`,
-      );
-    }
     const stream = await sources.find(
       {
         stream: message.stream,
         onlySource: message.onlySource === true,
-        via: [...via, config.nodeId],
+        via: extendRelayPath(via, config.nodeId),
       },
       signal,
     );
@@ -453,7 +421,7 @@ export class Connection {
     const role = this.role;
     this.#state = "closed";
     this.#abort?.abort();
-    this.#held = undefined;
+    this.#held.release();
     this.#publisher?.connectionClosed(
       `connection closed, code ${code}${reason ? ` ${reason}` : ""}`,
     );
@@ -467,15 +435,4 @@ export class Connection {
 /** A message's text with the value of its `auth` parameter (a token) left out, for the trace log. */
 function withoutToken(text: string): string {
   return text.replace(/(^[^:]*:(?:.*&)?auth=)[^&]*/, (_, head: string) => `${head}(hidden)`);
-}
-
-function checkStreamId(id: string): void {
-  if (!isValidStreamId(id)) {
-    throw new ProtocolError(
-      ErrorCode.INVALID_STREAM_ID,
-      id === ""
-        ? "the stream id is empty"
-        : `the stream id is longer than ${MAX_STREAM_ID_LENGTH} characters`,
-    );
-  }
 }

@@ -20,6 +20,9 @@
  * @module
  */
 
+import { ErrorCode, ProtocolError } from "../../shared/errors.ts";
+import type { Message } from "../../shared/protocol.ts";
+
 /**
  * Message types a client may send any number of times without being charged: the heartbeat, and
  * the client messages extensions add (a node that does not know one ignores it).
@@ -56,6 +59,20 @@ export class MessageBudget {
     this.#now = options.now ?? (() => performance.now());
     this.#tokens = this.#burst;
     this.#at = this.#now();
+  }
+
+  /**
+   * Charges a message from a publishing or pulling client if the node ignores it (`OK`, or a type
+   * it does not know); throws `PROTOCOL_ERROR` once the budget is spent.
+   */
+  spend(message: Message): void {
+    if (message.type !== "OK" && message.type !== "UNKNOWN") return;
+    if (!this.charge(message.type === "UNKNOWN" ? message.name : message.type)) {
+      throw new ProtocolError(
+        ErrorCode.PROTOCOL_ERROR,
+        `too many messages this node ignores (more than ${this.#burst} at once, or ${this.#perSecond} a second)`,
+      );
+    }
   }
 
   /** Charges one ignored message of `type`; false when the budget is spent (close the client). */

@@ -19,8 +19,7 @@
  * @module
  */
 
-import { ErrorCode, ProtocolError } from "../../shared/errors.ts";
-import { MAX_RELAY_HOPS } from "../../shared/protocol.ts";
+import { ErrorCode, type ProtocolError } from "../../shared/errors.ts";
 import { quote } from "../../shared/quote.ts";
 import type { BufferMemory } from "../buffer_memory.ts";
 import type { NodeConfig } from "../config.ts";
@@ -29,6 +28,7 @@ import type { Metrics } from "../metrics.ts";
 import type { PullRequest } from "../sources/source.ts";
 import { Stream, type StreamEnd } from "../stream.ts";
 import type { UpstreamLocator } from "./locator.ts";
+import { checkRelayPathLength } from "./relay_path.ts";
 import { type RelayStart, UpstreamRelay } from "./upstream.ts";
 
 /** What the hub needs from its node. */
@@ -109,12 +109,10 @@ export class RelayHub {
         return this.acquire(request, origin, locator, signal);
       }
     }
-    if (request.via.length >= MAX_RELAY_HOPS) {
-      const error = new ProtocolError(
-        ErrorCode.LOOP_DETECTED,
-        `relay chain longer than ${MAX_RELAY_HOPS} nodes`,
-      );
-      return { kind: "failed", error };
+    try {
+      checkRelayPathLength(request.via);
+    } catch (error) {
+      return { kind: "failed", error: error as ProtocolError };
     }
     return await abortable(this.#start(request, origin, locator).started, signal);
   }

@@ -105,6 +105,9 @@ class DenoServerSocket implements ServerSocket {
   }
 }
 
+/** Headers of the answers this adapter makes itself (the node's own carry the same). */
+const PLAIN = { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" };
+
 /** How long a restart waits for the old listener to let go of the port. */
 const REBIND_TIMEOUT_MS = 5000;
 
@@ -121,11 +124,13 @@ export const denoTransport: Transport = {
     ): Response | Promise<Response> => {
       const remoteAddress = normalizeAddress((info.remoteAddr as Deno.NetAddr).hostname);
       const url = new URL(request.url);
-      if (closing) return new Response("shutting down\n", { status: 503 });
+      if (closing) return new Response("shutting down\n", { status: 503, headers: PLAIN });
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return handler.fetch(request, remoteAddress);
       }
-      if (!handler.isWebSocketPath(url.pathname)) return new Response(null, { status: 404 });
+      if (!handler.isWebSocketPath(url.pathname)) {
+        return new Response(null, { status: 404, headers: PLAIN });
+      }
       // The request's headers cannot be read once the upgrade is done: keep a copy.
       const headers = new Headers(request.headers);
       const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
@@ -207,7 +212,7 @@ function serve(
           queueMicrotask(() => resolve({ server: server!, abort, port }));
         },
         onError() {
-          return new Response("internal error", { status: 500 });
+          return new Response("internal error", { status: 500, headers: PLAIN });
         },
         ...(tls ? { cert: tls.cert, key: tls.key } : {}),
       }, handle);

@@ -3,7 +3,9 @@
  * public-key algorithms of `auth_keys.ts` with the action's public keys or JWKS. The algorithm
  * in the token only picks which of the configured checks applies: a token with `alg` none, an
  * algorithm nothing is configured for, or an HS256 token signed with a public key as its secret,
- * is refused. `exp` is required and in the future, `sub` equal to `<ACTION>:<stream id>`.
+ * is refused. `exp` is required and in the future, no further ahead than
+ * `TOKEN_MAX_LIFETIME_SECONDS` (30 days by default; `iat` is not required: the original publisher
+ * library signs only `sub` and `exp`), and `sub` equal to `<ACTION>:<stream id>`.
  *
  * @example
  * ```ts
@@ -15,7 +17,7 @@
  * @module
  */
 
-import { decodeProtectedHeader, errors, jwtVerify } from "jose";
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from "jose";
 import {
   PUBLIC_KEY_ALGORITHMS,
   PublicKeySet,
@@ -189,6 +191,20 @@ export class TokenVerifier {
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       throw new ProtocolError(ErrorCode.AUTH_FAILED, reason(error, this.#allowed(action)));
+    }
+    this.#checkLifetime(token);
+  }
+
+  /** Refuses a (valid) token whose `exp` lies further ahead than `TOKEN_MAX_LIFETIME_SECONDS`. */
+  #checkLifetime(token: string): void {
+    const max = this.#config.tokenMaxLifetimeSeconds ?? 30 * 86400;
+    if (max === 0) return;
+    const left = (decodeJwt(token).exp ?? 0) - Date.now() / 1000;
+    if (left > max) {
+      throw new ProtocolError(
+        ErrorCode.AUTH_FAILED,
+        `the token expires more than ${max} s from now (TOKEN_MAX_LIFETIME_SECONDS)`,
+      );
     }
   }
 

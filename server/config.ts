@@ -14,7 +14,10 @@
  */
 
 import { AddressList } from "./limits/cidr.ts";
+import { HostList } from "./limits/host_list.ts";
 import { OriginPolicy } from "./limits/origin_policy.ts";
+import { defaultBufferLimitMb, machineMemoryBytes } from "./machine_memory.ts";
+import { isValidNodeId } from "../shared/protocol.ts";
 import type { TransportName } from "./transport/transport.ts";
 import { ConfigError, EnvReader } from "./config_reader.ts";
 
@@ -86,6 +89,8 @@ export interface RegistryConfig {
   username: string;
   /** `PUB_REG_REDIS_TIMEOUT_SECONDS`: longest wait for one Redis command (a lookup). @default 0.5 */
   timeoutSeconds: number;
+  /** `PUB_REG_ALLOWED_HOSTS`: hosts, `host:port` or CIDR ranges registry entries may point to; empty trusts every entry. @default [] */
+  allowedHosts: string[];
 }
 
 /** The upstream relay (`RELAY_*`). */
@@ -124,6 +129,8 @@ export interface AuthConfig {
   jwksTimeoutSeconds?: number;
   /** `JWKS_CACHE_SECONDS`: a fetched key set is used this long before it is fetched again. @default 600 */
   jwksCacheSeconds?: number;
+  /** `TOKEN_MAX_LIFETIME_SECONDS`: a token whose `exp` lies further ahead is refused; 0 is no limit. @default 2592000 (30 days) */
+  tokenMaxLifetimeSeconds?: number;
 }
 
 /** The operator page and who may read `/stats` and `/metrics`. */
@@ -152,9 +159,9 @@ export interface RateLimitConfig {
 
 /** Fragment buffers (`BUFFER_MEMORY_*`, `FRAGMENT_BUFFER_MAX_LENGTH`). */
 export interface BufferConfig {
-  /** `BUFFER_MEMORY_LIMITER_ENABLED` @default false */
+  /** `BUFFER_MEMORY_LIMITER_ENABLED` @default true */
   limiterEnabled: boolean;
-  /** `BUFFER_MEMORY_LIMIT_MB` @default 256 */
+  /** `BUFFER_MEMORY_LIMIT_MB` @default a quarter of the machine's memory, at least 64 MB */
   limitBytes: number;
   /** `FRAGMENT_BUFFER_MAX_LENGTH`: fragments kept per stream for new spectators. @default 10 */
   maxFragments: number;
@@ -214,6 +221,8 @@ export interface NodeConfig {
   rateLimit: RateLimitConfig;
   /** `MAX_CONNECTIONS`: open WebSocket connections on this node; 0 is no limit. @default 0 */
   maxConnections: number;
+  /** `MAX_PENDING_CONNECTIONS_PER_ADDRESS`: connections per address that have not sent `PUSH`/`PULL` yet; 0 is no limit. @default 64 */
+  maxPendingPerAddress: number;
   /** `ALLOWED_ORIGINS`: page origins allowed to connect from browsers, comma separated; empty allows all. @default [] */
   allowedOrigins: string[];
   /** Fragment buffers. */
@@ -255,7 +264,8 @@ function readOperator(read: EnvReader): OperatorConfig {
 
 /**
  * Builds and validates the configuration from environment variables. Throws a
- * {@linkcode ConfigError} naming the first bad variable. `fileExists` checks certificate paths.
+ * {@linkcode ConfigError} naming the first bad variable. `fileExists` checks certificate paths;
+ * `memoryBytes` is the machine's memory (the default buffer limit is a quarter of it).
  *
  * @example
  * ```ts
@@ -271,6 +281,7 @@ function readOperator(read: EnvReader): OperatorConfig {
 export function parseConfig(
   env: Readonly<Record<string, string | undefined>>,
   fileExists: (path: string) => boolean = () => true,
+  memoryBytes: number = machineMemoryBytes(),
 ): NodeConfig {
   const read = new EnvReader(env);
   const log: LogConfig = {
@@ -333,7 +344,15 @@ export function parseConfig(
     pushJwksUrl: read.httpUrl("PUSH_JWKS_URL"),
     jwksTimeoutSeconds: read.number("JWKS_TIMEOUT_SECONDS", 5, 0.1, 600),
     jwksCacheSeconds: read.number("JWKS_CACHE_SECONDS", 600, 1, DAY),
+    tokenMaxLifetimeSeconds: read.integer("TOKEN_MAX_LIFETIME_SECONDS", 30 * DAY, 0, 3650 * DAY),
   };
+  if (auth.tokenMaxLifetimeSeconds! > 0 && auth.tokenMaxLifetimeSeconds! < 600) {
+    throw new ConfigError(
+      "TOKEN_MAX_LIFETIME_SECONDS",
+      String(auth.tokenMaxLifetimeSeconds),
+      "expected 0 (no limit) or at least 600 (relays sign 5-minute tokens)",
+    );
+  }
   for (
     const [name, path] of [
       ["PULL_PUBLIC_KEY_FILE", auth.pullPublicKeyFile!],
@@ -374,6 +393,7 @@ export function parseConfig(
     sentinelPassword: read.string("PUB_REG_REDIS_SENTINEL_PASSWORD"),
     username: read.string("PUB_REG_REDIS_USERNAME").trim(),
     timeoutSeconds: read.number("PUB_REG_REDIS_TIMEOUT_SECONDS", 0.5, 0.01, 60),
+    allowedHosts: read.checkedList("PUB_REG_ALLOWED_HOSTS", (entries) => new HostList(entries)),
   };
   registry.nodes = read.hostPorts("PUB_REG_REDIS_NODES", registry.port) ??
     [{ host: registry.host, port: registry.port }];
@@ -391,6 +411,14 @@ export function parseConfig(
   }
 
   const MB = 1024 * 1024;
+  const nodeId = read.string("NODE_ID").trim() || crypto.randomUUID().slice(0, 8);
+  if (!isValidNodeId(nodeId)) {
+    throw new ConfigError(
+      "NODE_ID",
+      nodeId,
+      "expected 1 to 64 letters, digits, '.', '_', '~' or '-' (it travels in via)",
+    );
+  }
   return {
     log,
     http,
@@ -399,7 +427,7 @@ export function parseConfig(
     websocketPrefix: prefix,
     maxBinaryMessageSize: read.integer("MAX_BINARY_MESSAGE_SIZE", 50 * MB, 1024, 2 ** 31 - 1),
     transport,
-    nodeId: read.string("NODE_ID").trim() || crypto.randomUUID().slice(0, 8),
+    nodeId,
     registry,
     relay,
     auth,
@@ -412,10 +440,13 @@ export function parseConfig(
       cleanupSeconds: read.integer("RATE_LIMIT_REQ_CLEANUP", 10, 1, DAY),
     },
     maxConnections: read.integer("MAX_CONNECTIONS", 0, 0, 1e9),
+    maxPendingPerAddress: read.integer("MAX_PENDING_CONNECTIONS_PER_ADDRESS", 64, 0, 1e9),
     allowedOrigins: read.checkedList("ALLOWED_ORIGINS", (entries) => new OriginPolicy(entries)),
     buffers: {
-      limiterEnabled: read.boolean("BUFFER_MEMORY_LIMITER_ENABLED", false),
-      limitBytes: read.integer("BUFFER_MEMORY_LIMIT_MB", 256, 1, 1e6) * MB,
+      limiterEnabled: read.boolean("BUFFER_MEMORY_LIMITER_ENABLED", true),
+      limitBytes:
+        read.integer("BUFFER_MEMORY_LIMIT_MB", defaultBufferLimitMb(memoryBytes), 1, 1e6) *
+        MB,
       maxFragments: read.integer("FRAGMENT_BUFFER_MAX_LENGTH", 10, 0, 10000),
     },
     spectators: {

@@ -123,9 +123,19 @@ export class EnvReader {
     return this.#url(name, ["http:", "https:"], "expected an http:// or https:// URL");
   }
 
-  /** A `ws://` or `wss://` URL, or empty. */
+  /**
+   * A `ws://` or `wss://` URL without credentials (a node never sends credentials taken from a
+   * URL), or empty.
+   */
   webSocketUrl(name: string): string {
-    return this.#url(name, ["ws:", "wss:"], "expected a ws:// or wss:// URL");
+    const value = this.#url(name, ["ws:", "wss:"], "expected a ws:// or wss:// URL");
+    if (value !== "") {
+      const url = new URL(value);
+      if (url.username !== "" || url.password !== "") {
+        throw new ConfigError(name, "(hidden)", "expected a URL without user name or password");
+      }
+    }
+    return value;
   }
 
   #url(name: string, protocols: string[], expected: string): string {

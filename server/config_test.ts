@@ -4,7 +4,7 @@ import { ConfigError, parseConfig } from "./config.ts";
 const SECRETS = { PULL_SECRET: "p", PUSH_SECRET: "q" };
 
 Deno.test("parseConfig gives the documented defaults", () => {
-  const config = parseConfig(SECRETS);
+  const config = parseConfig(SECRETS, () => true, 8 * 1024 ** 3);
   assertEquals(config.http, { enabled: true, port: 80, bindAddress: "" });
   assertEquals(config.tls.port, 443);
   assertEquals(config.tls.enabled, false);
@@ -16,10 +16,17 @@ Deno.test("parseConfig gives the documented defaults", () => {
   assertEquals(config.registry.refreshIntervalSeconds, 60);
   assertEquals(config.relay.inactivityPeriodSeconds, 30);
   assertEquals(config.buffers, {
-    limiterEnabled: false,
-    limitBytes: 256 * 1024 * 1024,
+    limiterEnabled: true,
+    limitBytes: 2048 * 1024 * 1024,
     maxFragments: 10,
-  });
+  }, "the limiter is on, at a quarter of the machine's memory");
+  assertEquals(
+    parseConfig(SECRETS, () => true, 100 * 1024 ** 2).buffers.limitBytes,
+    64 * 1024 ** 2,
+  );
+  assertEquals(config.maxPendingPerAddress, 64);
+  assertEquals(config.auth.tokenMaxLifetimeSeconds, 30 * 86400);
+  assertEquals(config.registry.allowedHosts, []);
   assertEquals(config.rateLimit.cleanupSeconds, 10);
   assertEquals(config.auth.pushAllowed, true);
   assertEquals(config.log, {
@@ -67,6 +74,15 @@ Deno.test("a bad value names the variable and the value", () => {
     [{ WEBSOCKET_PREFIX: "ws" }, /^WEBSOCKET_PREFIX="ws"/],
     [{ FRAGMENT_BUFFER_MAX_LENGTH: "-1" }, /^FRAGMENT_BUFFER_MAX_LENGTH="-1"/],
     [{ HTTP_ENABLED: "NO" }, /nothing would listen/],
+    [
+      { RELAY_FROM_URL: "ws://user:pw@origin/" },
+      /^RELAY_FROM_URL="\(hidden\)": expected a URL without/,
+    ],
+    [{ PUB_REG_ALLOWED_HOSTS: "10.0.0.0/33" }, /^PUB_REG_ALLOWED_HOSTS=/],
+    [{ PUB_REG_ALLOWED_HOSTS: "a host" }, /^PUB_REG_ALLOWED_HOSTS=.*not a host/],
+    [{ NODE_ID: "edge 1" }, /^NODE_ID="edge 1": expected 1 to 64 letters/],
+    [{ TOKEN_MAX_LIFETIME_SECONDS: "60" }, /^TOKEN_MAX_LIFETIME_SECONDS="60"/],
+    [{ MAX_PENDING_CONNECTIONS_PER_ADDRESS: "-1" }, /^MAX_PENDING_CONNECTIONS_PER_ADDRESS=/],
   ];
   for (const [env, pattern] of cases) {
     const error = assertThrows(() => parseConfig({ ...SECRETS, ...env }, () => false), ConfigError);

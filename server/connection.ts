@@ -4,6 +4,13 @@
  * {@linkcode Spectator}. Every close the node decides goes through `fail`, which sends `E` with a
  * code and a readable message first.
  *
+ * What a connection may make the node hold is bounded at every step: until `OK` no frame larger
+ * than the largest valid first message is read ({@linkcode CONTROL_FRAME_MAX_BYTES}: a `PUSH` or
+ * `PULL` of 8192 characters), and what arrives while a `PUSH`/`PULL` is checked is held up to 64
+ * messages and 64 KiB. A publisher may send frames up to `MAX_BINARY_MESSAGE_SIZE` once it has
+ * `OK`; a spectator, who only ever sends text, never may. Messages the node ignores are charged
+ * to a {@linkcode MessageBudget}.
+ *
  * @example
  * ```ts ignore
  * const connection = new Connection(socket, request, context); // from RequestHandler.onSocket
@@ -14,15 +21,20 @@
 
 import { ErrorCode, ProtocolError } from "../shared/errors.ts";
 import {
+  MAX_TEXT_MESSAGE_LENGTH,
   type Message,
   parseMessage,
   type PullMessage,
   type PushMessage,
   writeMessage,
 } from "../shared/protocol.ts";
-import { isValidStreamId, MAX_STREAM_ID_LENGTH } from "../shared/stream_id.ts";
+import { quote } from "../shared/quote.ts";
+import { checkStreamId } from "../shared/stream_id.ts";
 import type { TokenVerifier } from "./auth.ts";
 import type { NodeConfig } from "./config.ts";
+import { HeldMessages } from "./held_messages.ts";
+import { MessageBudget } from "./limits/message_budget.ts";
+import { extendRelayPath } from "./relay/relay_path.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { Publisher } from "./publisher.ts";
@@ -50,12 +62,19 @@ export interface ConnectionContext {
   spectatorPolicy: SlowSpectatorPolicy;
   /** Called once when the connection has closed. */
   forget(connection: Connection): void;
+  /** Called when the connection's first message arrives (it is no longer waiting to speak). */
+  spoke?(connection: Connection): void;
 }
 
-/** Longest relay chain a pull may travel. */
-export const MAX_RELAY_HOPS = 8;
-/** Messages held while a `PUSH`/`PULL` is being checked. */
+/**
+ * The largest frame a connection may send before `OK`, and a spectator ever: a text message of
+ * the longest length the protocol accepts (8192 UTF-16 code units, at most 3 UTF-8 bytes each).
+ */
+export const CONTROL_FRAME_MAX_BYTES = MAX_TEXT_MESSAGE_LENGTH * 3;
+
+/** Messages held while a `PUSH`/`PULL` is being checked, and their bytes. */
 const MAX_MESSAGES_WHILE_STARTING = 64;
+const MAX_BYTES_WHILE_STARTING = 64 * 1024;
 /** How long a closing handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -80,8 +99,13 @@ export class Connection {
   #lastSent = this.#openedAt;
   #closingSince = 0;
   #spectatorSent = 0;
-  /** Handlers of messages that arrived while the first message was being checked. */
-  #held: Array<() => void> | undefined;
+  /** Messages that arrived while the first message was being checked. */
+  #held = new HeldMessages({
+    maxMessages: MAX_MESSAGES_WHILE_STARTING,
+    maxBytes: MAX_BYTES_WHILE_STARTING,
+  });
+  #maxMessageSize = CONTROL_FRAME_MAX_BYTES;
+  #budget = new MessageBudget();
   /** Cancels the source lookup of a starting PULL when the connection closes. */
   #abort: AbortController | undefined;
   #publisher: Publisher | undefined;
@@ -99,13 +123,18 @@ export class Connection {
     }
     context.metrics.connectionsTotal.inc();
     context.metrics.connections.inc({ role: "pending" });
+    socket.setMaxMessageSize(this.#maxMessageSize);
     socket.listen({
       onText: (text) => this.#onText(text),
       onBinary: (data) => this.#onBinary(data),
       onTooLarge: () =>
         this.fail(
           ErrorCode.MESSAGE_TOO_LARGE,
-          `a message is larger than ${context.config.maxBinaryMessageSize} bytes`,
+          `a message is larger than ${this.#maxMessageSize} bytes${
+            this.#maxMessageSize < context.config.maxBinaryMessageSize
+              ? " (media only after OK, and only from a publisher)"
+              : ""
+          }`,
         ),
       onClose: (code, reason) => this.#onClose(code, reason),
     });
@@ -127,8 +156,8 @@ export class Connection {
   }
 
   #onText(text: string): void {
-    this.#lastReceived = performance.now();
-    this.#log.trace(() => `<<< ${text.slice(0, 300)}`);
+    this.#received();
+    this.#log.trace(() => `<<< ${withoutToken(text.slice(0, 300))}`);
     let message: Message;
     try {
       message = parseMessage(text);
@@ -136,24 +165,29 @@ export class Connection {
       this.#handleError(error);
       return;
     }
-    this.#dispatch(() => this.#handleMessage(message));
+    this.#dispatch(() => this.#handleMessage(message), text.length);
   }
 
   #onBinary(data: Uint8Array): void {
-    this.#lastReceived = performance.now();
+    this.#received();
     this.#log.trace(() => `<<< [binary ${data.byteLength} bytes]`);
-    this.#dispatch(() => this.#handleBinary(data));
+    this.#dispatch(() => this.#handleBinary(data), data.byteLength);
   }
 
-  /** Runs a handler now, or holds it while the first message is being checked. */
-  #dispatch(handler: () => void): void {
+  #received(): void {
+    this.#lastReceived = performance.now();
+    if (this.#state === "new") this.#context.spoke?.(this);
+  }
+
+  /** Runs a handler now, or holds it (`size` bytes) while the first message is being checked. */
+  #dispatch(handler: () => void, size = 0): void {
     if (this.#state === "starting") {
-      this.#held ??= [];
-      if (this.#held.length >= MAX_MESSAGES_WHILE_STARTING) {
-        this.fail(ErrorCode.PROTOCOL_ERROR, "too many messages before OK");
-        return;
+      if (!this.#held.hold(handler, size)) {
+        this.fail(
+          ErrorCode.PROTOCOL_ERROR,
+          `more than ${MAX_MESSAGES_WHILE_STARTING} messages or ${MAX_BYTES_WHILE_STARTING} bytes before OK`,
+        );
       }
-      this.#held.push(handler);
       return;
     }
     try {
@@ -174,9 +208,11 @@ export class Connection {
           );}
         return;
       case "publishing":
+        this.#budget.spend(message);
         this.#publisher!.handleText(message);
         return;
       case "pulling":
+        this.#budget.spend(message);
         this.#handleSpectatorMessage(message);
         return;
     }
@@ -193,7 +229,7 @@ export class Connection {
         this.#closeSocket(1000, "bye");
         return;
       case "E":
-        this.#log.debug(`spectator sent E ${message.code}: ${message.message}`);
+        this.#log.debug(`spectator sent E ${quote(message.code)}: ${quote(message.message, 200)}`);
         this.#closeSocket(1000, "bye");
         return;
       default:
@@ -225,9 +261,7 @@ export class Connection {
     start(this.#abort.signal).then(
       () => {
         this.#abort = undefined;
-        const held = this.#held ?? [];
-        this.#held = undefined;
-        for (const handler of held) this.#dispatch(handler);
+        for (const handler of this.#held.release()) this.#dispatch(handler);
       },
       (error) => {
         this.#abort = undefined;
@@ -247,12 +281,14 @@ export class Connection {
     this.#publisher = new Publisher({
       streamId: message.stream,
       publications,
-      maxFragmentBytes: config.maxBinaryMessageSize,
       fail: (code, text) => this.fail(code, text),
       done: () => this.#closeSocket(1000, "stream ended"),
     });
     this.#stream = this.#publisher.stream;
     this.#log = this.#log.child(`stream ${message.stream}`);
+    // Media may come now, up to the node's limit (before OK it is refused unread).
+    this.#maxMessageSize = config.maxBinaryMessageSize;
+    this.#socket.setMaxMessageSize(this.#maxMessageSize);
     this.#send(writeMessage({ type: "OK", parts: message.parts || undefined }));
     this.#state = "publishing";
     metrics.connections.dec({ role: "pending" });
@@ -265,23 +301,11 @@ export class Connection {
     checkStreamId(message.stream);
     await verifier.verify("PULL", message.stream, message.auth);
     const via = message.via ?? [];
-    if (via.includes(config.nodeId)) {
-      throw new ProtocolError(
-        ErrorCode.LOOP_DETECTED,
-        `relay loop: this node (${config.nodeId}) is already in ${via.join(" > ")}`,
-      );
-    }
-    if (via.length >= MAX_RELAY_HOPS) {
-      throw new ProtocolError(
-        ErrorCode.LOOP_DETECTED,
-        `relay chain longer than ${MAX_RELAY_HOPS} nodes`,
-      );
-    }
     const stream = await sources.find(
       {
         stream: message.stream,
         onlySource: message.onlySource === true,
-        via: [...via, config.nodeId],
+        via: extendRelayPath(via, config.nodeId),
       },
       signal,
     );
@@ -397,7 +421,7 @@ export class Connection {
     const role = this.role;
     this.#state = "closed";
     this.#abort?.abort();
-    this.#held = undefined;
+    this.#held.release();
     this.#publisher?.connectionClosed(
       `connection closed, code ${code}${reason ? ` ${reason}` : ""}`,
     );
@@ -408,13 +432,7 @@ export class Connection {
   }
 }
 
-function checkStreamId(id: string): void {
-  if (!isValidStreamId(id)) {
-    throw new ProtocolError(
-      ErrorCode.INVALID_STREAM_ID,
-      id === ""
-        ? "the stream id is empty"
-        : `the stream id is longer than ${MAX_STREAM_ID_LENGTH} characters`,
-    );
-  }
+/** A message's text with the value of its `auth` parameter (a token) left out, for the trace log. */
+function withoutToken(text: string): string {
+  return text.replace(/(^[^:]*:(?:.*&)?auth=)[^&]*/, (_, head: string) => `${head}(hidden)`);
 }

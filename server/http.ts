@@ -1,8 +1,9 @@
 /**
  * Plain HTTP routes of a node: `GET /health`, `/metrics`, `/stats`, the operator page
- * `/operator` (`OPERATOR_TOKEN`), the built player under `/player/` (`SERVE_PLAYER`), and a clear
- * 4xx for anything else. A plain function of a `Request`,
- * so tests can call it without a network.
+ * `/operator` (`OPERATOR_TOKEN`; `POST` to sign in), the built player under `/player/`
+ * (`SERVE_PLAYER`), and a clear 4xx for anything else. Every answer says
+ * `X-Content-Type-Options: nosniff`. A plain function of a `Request`, so tests can call it
+ * without a network.
  *
  * @example
  * ```ts ignore
@@ -14,48 +15,77 @@
  */
 
 import type { CdnNode } from "./node.ts";
-import { isOperator } from "./operator/access.ts";
-import { operatorHeaders, operatorLoginPage, operatorPage } from "./operator/page.ts";
+import type { Access } from "./operator/access.ts";
+import { backedOff, operatorRoute, textResponse as text } from "./operator/routes.ts";
+import { playerFile } from "./player_files.ts";
 import { nodeStats } from "./stats.ts";
 
 /** Answers plain (non-WebSocket) HTTP requests for a node. */
 export type HttpHandler = (request: Request, remoteAddress: string) => Promise<Response>;
 
-function text(body: string, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(body + "\n", {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
-  });
+/** Headers every answer of a node carries. */
+export const COMMON_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+};
+
+/** `response` with the {@linkcode COMMON_HEADERS}. */
+export function withCommonHeaders(response: Response): Response {
+  try {
+    for (const [name, value] of Object.entries(COMMON_HEADERS)) response.headers.set(name, value);
+    return response;
+  } catch {
+    // Immutable headers (a redirect made by Response.redirect): copy the response.
+    const headers = new Headers(response.headers);
+    for (const [name, value] of Object.entries(COMMON_HEADERS)) headers.set(name, value);
+    return new Response(response.body, { status: response.status, headers });
+  }
 }
 
 /** Builds the HTTP handler of a node. */
 export function createHttpHandler(node: CdnNode): HttpHandler {
   return async (request, remoteAddress) => {
     const url = new URL(request.url);
-    const response = await route(node, request, url);
+    const response = withCommonHeaders(await route(node, request, url, remoteAddress));
     node.metrics.httpResponses.inc({ status: String(response.status) });
-    node.log.request(`${remoteAddress} ${request.method} ${url.pathname} ${response.status}`);
+    node.log.request(
+      `${remoteAddress} ${request.method} ${url.pathname.slice(0, 200)} ${response.status}`,
+    );
     return response;
   };
 }
 
-async function route(node: CdnNode, request: Request, url: URL): Promise<Response> {
+async function route(
+  node: CdnNode,
+  request: Request,
+  url: URL,
+  remoteAddress: string,
+): Promise<Response> {
+  if (url.pathname === "/operator" && request.method === "POST") {
+    return operatorRoute(request, remoteAddress, node.operatorAccess, operatorEnabled(node));
+  }
   if (request.method !== "GET" && request.method !== "HEAD") {
     return text("method not allowed", 405, { allow: "GET, HEAD" });
   }
   switch (url.pathname) {
     case "/health":
       return node.shuttingDown ? text("shutting down", 503) : text("OK - HLS WebSocket CDN");
-    case "/metrics":
-      if (!statsAllowed(node, request)) return unauthorized();
+    case "/metrics": {
+      const access = node.operatorAccess.check(request, remoteAddress);
+      if (access.kind === "blocked") return backedOff(access);
+      if (!statsAllowed(node, access)) return unauthorized();
       return new Response(await node.metrics.registry.metrics(), {
         headers: { "content-type": node.metrics.registry.contentType, "cache-control": "no-store" },
       });
-    case "/stats":
-      if (!statsAllowed(node, request)) return unauthorized();
-      return Response.json(await nodeStats(node), { headers: { "cache-control": "no-store" } });
+    }
+    case "/stats": {
+      const access = node.operatorAccess.check(request, remoteAddress);
+      if (access.kind === "blocked") return backedOff(access);
+      if (!statsAllowed(node, access)) return unauthorized();
+      const document = await nodeStats(node, { operator: access.kind === "operator" });
+      return Response.json(document, { headers: { "cache-control": "no-store" } });
+    }
     case "/operator":
-      return operator(node, request);
+      return operatorRoute(request, remoteAddress, node.operatorAccess, operatorEnabled(node));
   }
   if (node.config.servePlayer && url.pathname === "/player") {
     return new Response(null, { status: 308, headers: { location: `/player/${url.search}` } });
@@ -72,69 +102,20 @@ async function route(node: CdnNode, request: Request, url: URL): Promise<Respons
       },
     );
   }
-  return text(`not found: ${url.pathname}`, 404);
+  return text(`not found: ${url.pathname.slice(0, 200)}`, 404);
+}
+
+function operatorEnabled(node: CdnNode): boolean {
+  return node.config.operator.token !== "";
 }
 
 /** `/stats` and `/metrics` are open (`STATS_PUBLIC`), or the request has the operator token. */
-function statsAllowed(node: CdnNode, request: Request): boolean {
-  return node.config.operator.statsPublic || isOperator(request, node.config.operator.token);
+function statsAllowed(node: CdnNode, access: Access): boolean {
+  return node.config.operator.statsPublic || access.kind === "operator";
 }
 
 function unauthorized(): Response {
   return text("the operator token is required (Authorization: Bearer <token>)", 401, {
     "www-authenticate": 'Bearer realm="hls-websocket-cdn"',
   });
-}
-
-/** The operator page (`OPERATOR_TOKEN`); without a token configured there is none. */
-function operator(node: CdnNode, request: Request): Response {
-  const token = node.config.operator.token;
-  if (token === "") return text("not found: /operator (set OPERATOR_TOKEN to serve it)", 404);
-  const nonce = crypto.randomUUID().replaceAll("-", "");
-  if (!isOperator(request, token)) {
-    return new Response(operatorLoginPage(nonce), {
-      status: 401,
-      headers: {
-        ...operatorHeaders(nonce),
-        "www-authenticate": 'Bearer realm="hls-websocket-cdn"',
-      },
-    });
-  }
-  return new Response(operatorPage(nonce), { headers: operatorHeaders(nonce) });
-}
-
-/** Where `deno task build` writes the player. */
-const PLAYER_DIR = new URL("../client/dist/", import.meta.url);
-
-const PLAYER_TYPES: Record<string, string> = {
-  html: "text/html; charset=utf-8",
-  js: "text/javascript; charset=utf-8",
-  mjs: "text/javascript; charset=utf-8",
-  map: "application/json; charset=utf-8",
-  ts: "text/plain; charset=utf-8",
-  mts: "text/plain; charset=utf-8",
-};
-
-/** A file of the built player (`SERVE_PLAYER`); `/player/` is the watch page. */
-async function playerFile(name: string): Promise<Response> {
-  if (name === "") name = "watch.html";
-  const extension = name.slice(name.lastIndexOf(".") + 1);
-  if (
-    !/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/.test(name) ||
-    !(extension in PLAYER_TYPES)
-  ) {
-    return text(`not found: /player/${name}`, 404);
-  }
-  try {
-    const body = await Deno.readFile(new URL(name, PLAYER_DIR));
-    return new Response(body, {
-      headers: {
-        "content-type": PLAYER_TYPES[extension],
-        "cache-control": "no-cache",
-        "access-control-allow-origin": "*",
-      },
-    });
-  } catch {
-    return text(`not found: /player/${name} (build the player with 'deno task build')`, 404);
-  }
 }

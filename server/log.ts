@@ -1,6 +1,8 @@
 /**
  * One-line log events, filtered by the `LOG_*` flags, each naming what it concerns
- * (`[conn 12]`, `[stream room/a]`).
+ * (`[conn 12]`, `[stream room/a]`). Every line is written with its control characters escaped
+ * (`shared/quote.ts`), so nothing a client sends (a stream id, a parameter, an upstream's error
+ * text) can start a forged line or drive the terminal of whoever reads the log.
  *
  * @example
  * ```ts
@@ -14,6 +16,7 @@
  * @module
  */
 
+import { escapeControls } from "../shared/quote.ts";
 import type { LogConfig } from "./config.ts";
 
 /** Where log lines go; the default writes to standard error. */
@@ -54,7 +57,7 @@ export class Logger {
   }
 
   #write(level: string, message: string): void {
-    this.#sink(`${new Date().toISOString()} [${level}] ${this.#prefix}${message}`);
+    this.#sink(`${new Date().toISOString()} [${level}] ${escapeControls(this.#prefix + message)}`);
   }
 
   /** Logs an error (`LOG_ERROR`). */

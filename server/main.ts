@@ -6,6 +6,7 @@
  */
 
 import { ConfigError, type NodeConfig, parseConfig } from "./config.ts";
+import { configWarnings } from "./config_warnings.ts";
 import { loadEnvironment } from "./dotenv.ts";
 import { externalWebsocketUrl } from "./external_url.ts";
 import { Logger } from "./log.ts";
@@ -16,7 +17,27 @@ import { denoTransport } from "./transport/deno/websocket.ts";
 import type { Listener, Transport } from "./transport/transport.ts";
 import { wsTransport } from "./transport/ws/websocket.ts";
 
+/** What to do about a file the node may not read (`deno task start` grants a few folders). */
+const READ_HINT = "; or it is outside what this node may read: `deno task start` reads its own " +
+  "folder, /etc and /run/secrets; add the file's folder with --allow-read (see " +
+  "documentation/operations.md#permissions)";
+
+/** Files named by the configuration that the node has no permission to read. */
+const denied = new Set<string>();
+
+function mayRead(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 function fileExists(path: string): boolean {
+  if (!mayRead(path)) {
+    denied.add(path);
+    return false;
+  }
   try {
     return Deno.statSync(path).isFile;
   } catch {
@@ -25,11 +46,21 @@ function fileExists(path: string): boolean {
 }
 
 function loadConfig(): NodeConfig {
+  const envFile = Deno.env.get("ENV_FILE") ?? ".env";
   try {
-    return parseConfig(loadEnvironment(), fileExists);
+    return parseConfig(loadEnvironment(envFile), fileExists);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`error: invalid configuration: ${error.message}`);
+      const hint = [...denied].some((path) => error.message.includes(JSON.stringify(path)))
+        ? READ_HINT
+        : "";
+      console.error(`error: invalid configuration: ${error.message}${hint}`);
+      Deno.exit(2);
+    }
+    if (error instanceof Deno.errors.NotCapable) {
+      console.error(
+        `error: invalid configuration: ENV_FILE=${JSON.stringify(envFile)}${READ_HINT}`,
+      );
       Deno.exit(2);
     }
     throw error;
@@ -39,6 +70,7 @@ function loadConfig(): NodeConfig {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = new Logger(config.log);
+  for (const warning of configWarnings(config)) log.warning(warning);
   const transport: Transport = config.transport === "deno" ? denoTransport : wsTransport;
   const secureOnly = config.tls.enabled && !config.http.enabled;
   config.externalWebsocketUrl = externalWebsocketUrl({

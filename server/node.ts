@@ -14,10 +14,11 @@ import { TokenVerifier } from "./auth.ts";
 import { BufferMemory } from "./buffer_memory.ts";
 import type { NodeConfig } from "./config.ts";
 import { Connection, type ConnectionContext } from "./connection.ts";
-import { createHttpHandler, type HttpHandler } from "./http.ts";
+import { createHttpHandler, type HttpHandler, withCommonHeaders } from "./http.ts";
 import { Admission, refuseSocket } from "./limits/admission.ts";
 import { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
+import { OperatorAccess } from "./operator/access.ts";
 import { SourceChain } from "./sources/chain.ts";
 import { LocalPublications } from "./sources/local.ts";
 import type { StreamSource } from "./sources/source.ts";
@@ -48,11 +49,13 @@ export class CdnNode implements RequestHandler {
   readonly sources: SourceChain;
   /** Rate limits, origins and the connection cap. */
   readonly admission: Admission;
+  /** Who is the operator (`OPERATOR_TOKEN`), with a back-off for wrong tokens. */
+  readonly operatorAccess: OperatorAccess;
   /** When the node started (`performance.now()`). */
   readonly startedAt: number = performance.now();
   #connections = new Set<Connection>();
-  /** Gives back each admitted connection's per-address slot when it closes. */
-  #releases = new Map<Connection, () => void>();
+  /** What each admitted connection took at the door (its per-address slots). */
+  #admitted = new Map<Connection, { spoke(): void; release(): void }>();
   #context: ConnectionContext;
   #http: HttpHandler;
   #ticker: ReturnType<typeof setInterval>;
@@ -73,6 +76,7 @@ export class CdnNode implements RequestHandler {
     this.verifier = new TokenVerifier(config.auth, { log, metrics: this.metrics });
     this.publications = new LocalPublications({
       maxFragments: config.buffers.maxFragments,
+      maxFragmentBytes: config.maxBinaryMessageSize,
       memory: this.memory,
       metrics: this.metrics,
       log,
@@ -92,11 +96,13 @@ export class CdnNode implements RequestHandler {
       },
       forget: (connection) => {
         this.#connections.delete(connection);
-        this.#releases.get(connection)?.();
-        this.#releases.delete(connection);
+        this.#admitted.get(connection)?.release();
+        this.#admitted.delete(connection);
       },
+      spoke: (connection) => this.#admitted.get(connection)?.spoke(),
     };
     this.admission = new Admission({ config, metrics: this.metrics, log });
+    this.operatorAccess = new OperatorAccess(config.operator.token);
     this.metrics.bufferLimit.set(config.buffers.limiterEnabled ? config.buffers.limitBytes : 0);
     this.metrics.info.set({ node_id: config.nodeId, transport: config.transport }, 1);
     this.#http = createHttpHandler(this);
@@ -123,12 +129,12 @@ export class CdnNode implements RequestHandler {
   fetch(request: Request, remoteAddress: string): Promise<Response> {
     if (!this.admission.admitRequest(remoteAddress)) {
       this.metrics.httpResponses.inc({ status: "429" });
-      return Promise.resolve(
+      return Promise.resolve(withCommonHeaders(
         new Response("too many requests from your address; retry later\n", {
           status: 429,
           headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "1" },
         }),
-      );
+      ));
     }
     return this.#http(request, remoteAddress);
   }
@@ -138,7 +144,7 @@ export class CdnNode implements RequestHandler {
     let verdict;
     try {
       verdict = this.#shuttingDown
-        ? { admitted: true as const, release() {} }
+        ? { admitted: true as const, spoke() {}, release() {} }
         : this.admission.admitSocket(request, this.#connections.size);
     } catch (error) {
       // Never let one connection's surprise take the node down.
@@ -152,7 +158,7 @@ export class CdnNode implements RequestHandler {
     }
     const connection = new Connection(socket, request, this.#context);
     this.#connections.add(connection);
-    this.#releases.set(connection, verdict.release);
+    this.#admitted.set(connection, verdict);
     if (this.#shuttingDown) connection.shutdown();
   }
 

@@ -27,11 +27,6 @@ export interface PublisherOptions {
   fail(code: ErrorCode, message: string): void;
   /** Called after `CLOSE`: the stream ended cleanly and the owner closes the connection. */
   done(): void;
-  /**
-   * Largest fragment made of parts, in bytes (a whole fragment is bounded by the transport's
-   * message size; this bounds one made of many parts the same way). @default Infinity
-   */
-  maxFragmentBytes?: number;
 }
 
 /** One publishing connection. */
@@ -40,8 +35,6 @@ export class Publisher implements PublisherHandle {
   #stream: Stream;
   #media = new MediaPairing();
   #active = true;
-  /** Bytes of the parts of the fragment being sent. */
-  #partBytes = 0;
 
   /** Registers the publication (taking the stream over if it is live). */
   constructor(options: PublisherOptions) {
@@ -79,29 +72,15 @@ export class Publisher implements PublisherHandle {
     }
   }
 
-  /** A binary frame from the publisher: the media announced by the last `F` or `P`. */
+  /**
+   * A binary frame from the publisher: the media announced by the last `F` or `P`. The stream
+   * applies the size and memory limits (the same for every source) and throws past them.
+   */
   handleBinary(data: Uint8Array): void {
     if (!this.#active) return;
     const pending = this.#media.take();
-    if (pending.type === "F") {
-      this.#stream.pushFragment(pending, data);
-      return;
-    }
-    this.#partBytes = (pending.part === 0 ? 0 : this.#partBytes) + data.byteLength;
-    const max = this.#options.maxFragmentBytes ?? Infinity;
-    if (this.#partBytes > max) {
-      throw new ProtocolError(
-        ErrorCode.MESSAGE_TOO_LARGE,
-        `the parts of fragment ${pending.seq} add up to more than ${max} bytes`,
-      );
-    }
-    if (!this.#stream.makeRoom(data.byteLength)) {
-      throw new ProtocolError(
-        ErrorCode.BUFFER_MEMORY_LIMIT,
-        "the node's buffer memory is full: it cannot hold the fragment being sent; retry later",
-      );
-    }
-    this.#stream.pushPart(pending, data);
+    if (pending.type === "F") this.#stream.pushFragment(pending, data);
+    else this.#stream.pushPart(pending, data);
   }
 
   /** The connection ended: without `CLOSE` this ends the stream with `PUBLISHER_LOST`. */

@@ -36,12 +36,31 @@ export async function flattenMetrics(registry: client.Registry): Promise<Record<
   return result;
 }
 
-/** The whole `/stats` document of a node. */
-export async function nodeStats(node: CdnNode): Promise<Record<string, unknown>> {
+/** What a `/stats` document may show. */
+export interface StatsAudience {
+  /** The request carries the operator token: upstream URLs are shown too. */
+  operator: boolean;
+}
+
+/**
+ * The whole `/stats` document of a node. Without the operator token it holds no URL (a relay's
+ * upstream can carry internal addresses): the `upstream` of each relayed stream is left out.
+ */
+export async function nodeStats(
+  node: CdnNode,
+  audience: StatsAudience = { operator: false },
+): Promise<Record<string, unknown>> {
   const memory = Deno.memoryUsage();
   const cpu = cpuSeconds();
+  const summary = node.stats();
+  const streams = (summary.streams as Record<string, unknown>[]).map((stream) => {
+    if (audience.operator) return stream;
+    const { upstream: _upstream, ...rest } = stream;
+    return rest;
+  });
   return {
-    ...node.stats(),
+    ...summary,
+    streams,
     uptimeSeconds: Math.round((performance.now() - node.startedAt) / 100) / 10,
     shuttingDown: node.shuttingDown,
     bufferLimitBytes: node.memory.limit === Infinity ? 0 : node.memory.limit,

@@ -1,7 +1,11 @@
 /**
  * A stream on this node: the ring of recent fragments, the fragment being made from parts,
  * sequence numbers, and the set of spectators. A local publisher and a relay from another node
- * feed it the same way, so spectators cannot tell them apart.
+ * feed it the same way, so spectators cannot tell them apart, and it is the one place that holds
+ * every source to the same limits: a fragment (whole, or the sum of its parts) no larger than
+ * `maxFragmentBytes`, a fragment in progress only while it fits the buffer memory limit, and
+ * sequence numbers no larger than the protocol carries (past `MAX_SEQ` the numbering starts over
+ * at 0, marked as a discontinuity, as after an encoder restart).
  *
  * @example
  * ```ts ignore
@@ -14,7 +18,7 @@
  */
 
 import { ErrorCode, ProtocolError } from "../shared/errors.ts";
-import type { FragmentMessage, PartMessage } from "../shared/protocol.ts";
+import { type FragmentMessage, MAX_SEQ, type PartMessage } from "../shared/protocol.ts";
 import type { BufferMemory } from "./buffer_memory.ts";
 import { concatParts, Fragment, Part } from "./fragment.ts";
 import type { Logger } from "./log.ts";
@@ -48,6 +52,11 @@ export interface StreamOptions {
   log: Logger;
   /** The first sequence number to give when the publisher gives none. @default 0 */
   firstSeq?: number;
+  /**
+   * Largest fragment, in bytes, whole or made of parts (`MAX_BINARY_MESSAGE_SIZE`); a larger one is
+   * refused with `MESSAGE_TOO_LARGE`, whichever source sends it. @default Infinity
+   */
+  maxFragmentBytes?: number;
 }
 
 /** The fragment being made from parts. */
@@ -115,13 +124,35 @@ export class Stream extends EventTarget {
     this.#discontinuityPending = true;
   }
 
-  /** Picks the sequence number of a new fragment from the origin's, keeping them increasing. */
+  /**
+   * Picks the sequence number of a new fragment from the origin's, keeping them increasing; once
+   * they are exhausted (past `MAX_SEQ`, which only a made-up number reaches) they start over at 0.
+   */
   #takeSeq(wireSeq: number | undefined): { seq: number; restarted: boolean } {
     if (wireSeq !== undefined && wireSeq >= this.#nextSeq) {
       this.#nextSeq = wireSeq + 1;
       return { seq: wireSeq, restarted: false };
     }
+    if (this.#nextSeq > MAX_SEQ) {
+      this.#options.log.warning(`sequence numbers past ${MAX_SEQ}: numbering starts over at 0`);
+      this.#nextSeq = 0;
+      return { seq: this.#nextSeq++, restarted: true };
+    }
     return { seq: this.#nextSeq++, restarted: wireSeq !== undefined };
+  }
+
+  /** Refuses media no source may send: too large a fragment, or one the buffers cannot hold. */
+  #checkSize(total: number, added: number, what: string): void {
+    const max = this.#options.maxFragmentBytes ?? Infinity;
+    if (total > max) {
+      throw new ProtocolError(ErrorCode.MESSAGE_TOO_LARGE, `${what} more than ${max} bytes`);
+    }
+    if (added > 0 && !this.makeRoom(added)) {
+      throw new ProtocolError(
+        ErrorCode.BUFFER_MEMORY_LIMIT,
+        "the node's buffer memory is full: it cannot hold the fragment being sent; retry later",
+      );
+    }
   }
 
   #takeDiscontinuity(flag: boolean | undefined, restarted: boolean): boolean {
@@ -139,6 +170,7 @@ export class Stream extends EventTarget {
         `F while the parts of fragment ${this.#current.wireSeq} are incomplete`,
       );
     }
+    this.#checkSize(data.byteLength, 0, "a fragment of");
     const { seq, restarted } = this.#takeSeq(message.seq);
     const fragment = new Fragment({
       seq,
@@ -156,31 +188,38 @@ export class Stream extends EventTarget {
   pushPart(message: PartMessage, data: Uint8Array): void {
     this.#assertLive();
     const current = this.#current;
+    if (message.part === 0 && current !== null) {
+      throw new ProtocolError(
+        ErrorCode.PROTOCOL_ERROR,
+        `part 0 of ${message.seq} before fragment ${current.wireSeq} ended`,
+      );
+    }
+    if (
+      message.part !== 0 &&
+      (current === null || message.seq !== current.wireSeq || message.part !== current.parts.length)
+    ) {
+      const expected = current
+        ? `${current.wireSeq} part ${current.parts.length}`
+        : "part 0 of a new fragment";
+      throw new ProtocolError(
+        ErrorCode.PROTOCOL_ERROR,
+        `part ${message.part} of ${message.seq} out of order (expected ${expected})`,
+      );
+    }
+    const before = message.part === 0 ? 0 : current!.bytes;
+    this.#checkSize(
+      before + data.byteLength,
+      data.byteLength,
+      `the parts of fragment ${message.seq} add up to`,
+    );
     let info;
     if (message.part === 0) {
-      if (current !== null) {
-        throw new ProtocolError(
-          ErrorCode.PROTOCOL_ERROR,
-          `part 0 of ${message.seq} before fragment ${current.wireSeq} ended`,
-        );
-      }
       const { seq, restarted } = this.#takeSeq(message.seq);
       const discontinuity = this.#takeDiscontinuity(message.discontinuity, restarted);
       this.#current = { wireSeq: message.seq, seq, parts: [], bytes: 0 };
       info = { seq, discontinuity };
     } else {
-      const expected = current
-        ? `${current.wireSeq} part ${current.parts.length}`
-        : "part 0 of a new fragment";
-      if (
-        current === null || message.seq !== current.wireSeq || message.part !== current.parts.length
-      ) {
-        throw new ProtocolError(
-          ErrorCode.PROTOCOL_ERROR,
-          `part ${message.part} of ${message.seq} out of order (expected ${expected})`,
-        );
-      }
-      info = { seq: current.seq, discontinuity: false };
+      info = { seq: current!.seq, discontinuity: false };
     }
     const progress = this.#current!;
     const part = new Part({

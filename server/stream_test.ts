@@ -35,6 +35,7 @@ class RecordingSocket implements ServerSocket {
   sendMedia(message: MediaMessage): void {
     this.sent.push(message.header.text, message.data);
   }
+  setMaxMessageSize(): void {}
   close(): void {}
   terminate(): void {}
   /** The `F`/`P` messages sent, parsed. */
@@ -45,11 +46,12 @@ class RecordingSocket implements ServerSocket {
   }
 }
 
-function setup(options: { maxFragments?: number; limit?: number } = {}) {
+function setup(options: { maxFragments?: number; limit?: number; maxFragmentBytes?: number } = {}) {
   const memory = new BufferMemory(options.limit);
   const stream = new Stream({
     id: "s",
     maxFragments: options.maxFragments ?? 3,
+    maxFragmentBytes: options.maxFragmentBytes,
     memory,
     metrics,
     log,
@@ -75,6 +77,55 @@ Deno.test("sequence numbers: the origin's when increasing, else continued here",
   const restarted = stream.pushFragment({ type: "F", duration: 1, seq: 2 }, bytes(10));
   assertEquals(restarted.seq, 8);
   assertEquals(restarted.info.discontinuity, true, "a restarted origin is a discontinuity");
+});
+
+Deno.test("sequence numbers past what the protocol carries start over, marked", () => {
+  const { stream } = setup();
+  const max = Number.MAX_SAFE_INTEGER;
+  assertEquals(stream.pushFragment({ type: "F", duration: 1, seq: max }, bytes(10)).seq, max);
+  const next = stream.pushFragment({ type: "F", duration: 1 }, bytes(10));
+  assertEquals([next.seq, next.info.discontinuity], [0, true]);
+  assertEquals(stream.pushFragment({ type: "F", duration: 1 }, bytes(10)).seq, 1);
+  // Parts too.
+  stream.pushFragment({ type: "F", duration: 1, seq: max }, bytes(10));
+  stream.pushPart({ type: "P", seq: 0, part: 0 }, bytes(10));
+  stream.pushPart({ type: "P", seq: 0, part: 1, last: true, duration: 1 }, bytes(10));
+  assertEquals(stream.buffered.at(-1)?.seq, 0);
+  assertEquals(stream.nextSeq, 1);
+});
+
+Deno.test("every source is held to the fragment size and the buffer memory limit", () => {
+  const sized = setup({ maxFragmentBytes: 100 });
+  const whole = assertThrows(
+    () => sized.stream.pushFragment({ type: "F", duration: 1 }, bytes(101)),
+    ProtocolError,
+  );
+  assertEquals(whole.code, "MESSAGE_TOO_LARGE");
+  sized.stream.pushPart({ type: "P", seq: 0, part: 0 }, bytes(60));
+  try {
+    sized.stream.pushPart({ type: "P", seq: 0, part: 1 }, bytes(60));
+    throw new Error("parts adding up past the limit were taken");
+  } catch (error) {
+    assert(error instanceof ProtocolError && error.code === "MESSAGE_TOO_LARGE", String(error));
+    assert(error.message.includes("more than 100 bytes"), error.message);
+  }
+  assertEquals(sized.memory.used, 60, "the refused part was not reserved");
+
+  const limited = setup({ limit: 250, maxFragments: 5 });
+  limited.stream.pushFragment({ type: "F", duration: 1 }, bytes(100));
+  // Parts of the fragment in progress evict this stream's own ring first, then are refused.
+  limited.stream.pushPart({ type: "P", seq: 1, part: 0 }, bytes(100));
+  limited.stream.pushPart({ type: "P", seq: 1, part: 1 }, bytes(100));
+  assertEquals(limited.stream.buffered.length, 0, "the ring made room");
+  try {
+    limited.stream.pushPart({ type: "P", seq: 1, part: 2 }, bytes(100));
+    throw new Error("a part past the memory limit was taken");
+  } catch (error) {
+    assert(error instanceof ProtocolError && error.code === "BUFFER_MEMORY_LIMIT", String(error));
+  }
+  assert(limited.memory.used <= 250, `held ${limited.memory.used}`);
+  limited.stream.end({ kind: "closed" });
+  assertEquals(limited.memory.used, 0);
 });
 
 Deno.test("the ring keeps the newest fragments and a new spectator gets min(max, buffered)", () => {

@@ -113,3 +113,20 @@ export class ProtocolError extends Error {
     this.code = code;
   }
 }
+
+const KNOWN: ReadonlySet<string> = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * Whether `code` is one of {@linkcode ErrorCode}. Codes from elsewhere (an upstream, an older
+ * node) are arbitrary text: check before using one as a metric label or a decision.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isErrorCode } from "./errors.ts";
+ * assert(isErrorCode("LOOP_DETECTED") && !isErrorCode("WHATEVER\n"));
+ * ```
+ */
+export function isErrorCode(code: string): code is ErrorCode {
+  return KNOWN.has(code);
+}

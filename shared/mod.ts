@@ -21,3 +21,4 @@ export * from "./backoff.ts";
 export * from "./publisher.ts";
 export * from "./mpegts/mod.ts";
 export * from "./media_pairing.ts";
+export * from "./quote.ts";

@@ -23,9 +23,37 @@
  */
 
 import { ErrorCode, ProtocolError } from "./errors.ts";
+import { quote } from "./quote.ts";
 
 /** The longest text message a node accepts, in characters. */
 export const MAX_TEXT_MESSAGE_LENGTH = 8192;
+
+/**
+ * The largest sequence number (`seq`, `after`) the protocol carries: 2^53 − 1, the largest whole
+ * number every peer (JavaScript included) holds exactly. A larger one is refused.
+ */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The longest relay path (`via` on `PULL`): a node that finds its own id in `via`, or this many
+ * ids, answers `LOOP_DETECTED`.
+ */
+export const MAX_RELAY_HOPS = 8;
+
+/**
+ * What a node id (`NODE_ID`, and each id of `via`) may be: 1 to 64 letters, digits, `.`, `_`,
+ * `~` or `-` (hostnames and generated ids fit).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isValidNodeId } from "./protocol.ts";
+ * assert(isValidNodeId("edge-1.fra") && !isValidNodeId("a b") && !isValidNodeId(""));
+ * ```
+ */
+export function isValidNodeId(id: string): boolean {
+  return /^[A-Za-z0-9._~-]{1,64}$/.test(id);
+}
 
 /** `H`: heartbeat, sent by either side after 30 s without sending anything. */
 export interface HeartbeatMessage {
@@ -196,7 +224,7 @@ class Params {
       case "no":
         return false;
     }
-    throw invalid(`${this.#type}: '${name}' must be true or false, got '${value}'`);
+    throw invalid(`${this.#type}: '${name}' must be true or false, got ${quote(value)}`);
   }
 
   number(name: string, { min = 0, max = Number.MAX_VALUE } = {}): number | undefined {
@@ -205,7 +233,7 @@ class Params {
     const number = Number(value);
     if (!Number.isFinite(number) || number < min || number > max) {
       throw invalid(
-        `${this.#type}: '${name}' must be a number from ${min} to ${max}, got '${value}'`,
+        `${this.#type}: '${name}' must be a number from ${min} to ${max}, got ${quote(value)}`,
       );
     }
     return number;
@@ -214,8 +242,10 @@ class Params {
   integer(name: string): number | undefined {
     const value = this.#raw(name);
     if (value === undefined) return undefined;
-    if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
-      throw invalid(`${this.#type}: '${name}' must be a whole number, got '${value}'`);
+    if (!/^\d{1,16}$/.test(value) || Number(value) > MAX_SEQ) {
+      throw invalid(
+        `${this.#type}: '${name}' must be a whole number from 0 to ${MAX_SEQ}, got ${quote(value)}`,
+      );
     }
     return Number(value);
   }
@@ -226,9 +256,16 @@ class Params {
     return value;
   }
 
-  list(name: string): string[] | undefined {
+  /** A comma separated list of node ids (`via`); a bad id is refused, named. */
+  nodeIds(name: string): string[] | undefined {
     const value = this.#raw(name);
-    return value === undefined ? undefined : value.split(",").filter((item) => item !== "");
+    if (value === undefined) return undefined;
+    const ids = value.split(",").filter((item) => item !== "");
+    const bad = ids.find((id) => !isValidNodeId(id));
+    if (bad !== undefined) {
+      throw invalid(`${this.#type}: '${name}' holds a node id that is not valid: ${quote(bad)}`);
+    }
+    return ids;
   }
 }
 
@@ -269,7 +306,7 @@ export function parseMessage(text: string): Message {
   const rawType = colon === -1 ? text : text.slice(0, colon);
   const query = colon === -1 ? "" : text.slice(colon + 1);
   if (!TYPE_PATTERN.test(rawType)) {
-    throw invalid(`message type must be letters and digits, got '${rawType.slice(0, 32)}'`);
+    throw invalid(`message type must be letters and digits, got ${quote(rawType, 32)}`);
   }
   const type = rawType.toUpperCase();
   const params = new Params(query, type);
@@ -327,7 +364,7 @@ export function parseMessage(text: string): Message {
       if (params.boolean("parts")) message.parts = true;
       const after = params.integer("after");
       if (after !== undefined) message.after = after;
-      const via = params.list("via");
+      const via = params.nodeIds("via");
       if (via !== undefined) message.via = via;
       return message;
     }

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows, deepStrictEqual } from "../tests/helpers/assert.ts";
+import { assert, assertEquals, assertThrows, deepStrictEqual } from "../tests/helpers/assert.ts";
 import fc from "fast-check";
 import {
   type KnownMessage,
@@ -78,6 +78,12 @@ Deno.test("parseMessage names the bad parameter", () => {
     ["P:seq=1&part=2&last=1", /needs 'duration'/],
     ["", /letters and digits/],
     ["F-X:duration=1", /letters and digits/],
+    [
+      "F:duration=1&seq=9007199254740992",
+      /'seq' must be a whole number from 0 to 9007199254740991/,
+    ],
+    ["PULL:stream=x&via=edge-1,a%20b", /'via' holds a node id that is not valid: "a b"/],
+    ["PULL:stream=x&via=" + "x".repeat(65), /'via' holds a node id/],
   ];
   for (const [text, pattern] of cases) {
     const error = assertThrows(() => parseMessage(text), ProtocolError);
@@ -89,6 +95,23 @@ Deno.test("parseMessage names the bad parameter", () => {
     ProtocolError,
   );
   assertEquals(long.code, "MESSAGE_TOO_LARGE");
+});
+
+Deno.test("client values in error texts are quoted, escaped and cut", () => {
+  const forged = "%0A2026-01-01T00:00:00.000Z [ERROR] FORGED%1B[31m";
+  const error = assertThrows(
+    () => parseMessage(`PULL:stream=a&only_source=${forged}`),
+    ProtocolError,
+  );
+  assertEquals(
+    error.message,
+    "PULL: 'only_source' must be true or false, got \"\\x0a2026-01-01T00:00:00.000Z [ERROR] FORGED\\x1b[31m\"",
+  );
+  const long = assertThrows(() => parseMessage(`F:duration=${"9".repeat(500)}x`), ProtocolError);
+  assert(long.message.length < 200 && long.message.includes("(501 characters)"), long.message);
+  const type = assertThrows(() => parseMessage("\u001b[31m:x"), ProtocolError);
+  assert(!type.message.includes("\u001b"), type.message);
+  assertEquals(parseMessage("PULL:stream=x&via=edge-1,mid.fra_2~b").type, "PULL");
 });
 
 Deno.test("writeMessage writes only what older peers know when there are no extensions", () => {

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { ErrorCode, ProtocolError } from "./errors.ts";
+
 /** The longest stream id, in characters. */
 export const MAX_STREAM_ID_LENGTH = 255;
 
@@ -45,4 +47,28 @@ export function characterCount(text: string): number {
  */
 export function isValidStreamId(id: string): boolean {
   return id.length > 0 && characterCount(id) <= MAX_STREAM_ID_LENGTH;
+}
+
+/**
+ * Throws `INVALID_STREAM_ID` (saying why) when a string is not a valid stream id. Ids may hold any
+ * character, control characters included (the original protocol allows them): escape them
+ * wherever they are shown (`quote.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkStreamId } from "./stream_id.ts";
+ * checkStreamId("room/a");
+ * assert.throws(() => checkStreamId(""), /empty/);
+ * ```
+ */
+export function checkStreamId(id: string): void {
+  if (!isValidStreamId(id)) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_STREAM_ID,
+      id === ""
+        ? "the stream id is empty"
+        : `the stream id is longer than ${MAX_STREAM_ID_LENGTH} characters`,
+    );
+  }
 }

@@ -2,7 +2,9 @@
  * The door of a node: decides, before any protocol work, whether a new WebSocket connection or a
  * plain HTTP request is let in. In order: the address's request rate (`RATE_LIMIT_REQ_PER_SEC`,
  * `RATE_LIMIT_REQ_BURST`), the page origin (`ALLOWED_ORIGINS`), the node's connection cap
- * (`MAX_CONNECTIONS`) and the address's open connections (`RATE_LIMIT_CONNECTIONS`). A refused
+ * (`MAX_CONNECTIONS`), the address's open connections (`RATE_LIMIT_CONNECTIONS`) and its
+ * connections that have not sent their first message (`MAX_PENDING_CONNECTIONS_PER_ADDRESS`). Only
+ * what an admitted connection took is given back when it closes. A refused
  * connection gets `E` with the code and a readable reason, then is closed; every refusal is
  * counted in `refusals_total{code}` and logged (at most one line per code a second, with the
  * number of refusals it stands for, so a flood cannot flood the log).
@@ -12,7 +14,7 @@
  * const admission = new Admission({ config, metrics, log });
  * const verdict = admission.admitSocket(request, openConnections);
  * if (!verdict.admitted) refuseSocket(socket, verdict.code, verdict.message);
- * else socket.onClose(() => verdict.release());
+ * else { onFirstMessage(() => verdict.spoke()); onClose(() => verdict.release()); }
  * ```
  * @module
  */
@@ -23,26 +25,46 @@ import type { NodeConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { type ServerSocket, TextFrame, type UpgradeRequest } from "../transport/transport.ts";
+import { quote } from "../../shared/quote.ts";
 import { OriginPolicy } from "./origin_policy.ts";
+import { PendingConnections } from "./pending_connections.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 
-/** What a new connection is told. */
+/**
+ * What a new connection is told. An admitted one calls `spoke` when its first message arrives and
+ * `release` when it closes (each gives back what it took, once).
+ */
 export type Verdict =
-  | { admitted: true; release(): void }
+  | { admitted: true; spoke(): void; release(): void }
   | { admitted: false; code: ErrorCode; message: string };
 
 /** How the admission is set up. */
 export interface AdmissionOptions {
-  /** The node's configuration (`rateLimit`, `maxConnections`, `allowedOrigins`). */
-  config: Pick<NodeConfig, "rateLimit" | "maxConnections" | "allowedOrigins">;
+  /** The node's configuration (`rateLimit`, `maxConnections`, `allowedOrigins`, `maxPendingPerAddress`). */
+  config: Pick<
+    NodeConfig,
+    "rateLimit" | "maxConnections" | "allowedOrigins" | "maxPendingPerAddress"
+  >;
   /** Where refusals are counted. */
   metrics: Metrics;
   /** Where refusals are logged. */
   log: Logger;
 }
 
+/** `fn`, made to run at most once. */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
 /** How long a refused socket may take to close before it is dropped. */
 const REFUSED_CLOSE_GRACE_MS = 2000;
+/** Largest frame a refused socket reads (it reads nothing, but the transport parses frames). */
+const REFUSED_MAX_MESSAGE_BYTES = 1024;
 /** Refusal log lines per code are at most this often. */
 const LOG_INTERVAL_MS = 1000;
 
@@ -53,6 +75,7 @@ export class Admission {
   #log: Logger;
   #limiter: RateLimiter | undefined;
   #origins: OriginPolicy;
+  #pending: PendingConnections;
   #logged = new Map<string, { at: number; suppressed: number }>();
 
   /** Creates the admission; throws a `RangeError` for a bad whitelist or origin entry. */
@@ -62,6 +85,10 @@ export class Admission {
     this.#metrics = options.metrics;
     this.#log = options.log.child("limits");
     this.#origins = new OriginPolicy(options.config.allowedOrigins);
+    this.#pending = new PendingConnections(
+      options.config.maxPendingPerAddress,
+      rateLimit.whitelist,
+    );
     if (rateLimit.enabled) {
       this.#limiter = new RateLimiter({
         requestsPerSecond: rateLimit.requestsPerSecond,
@@ -76,6 +103,11 @@ export class Admission {
   /** Addresses the rate limiter tracks (0 when it is off). */
   get trackedAddresses(): number {
     return this.#limiter?.trackedAddresses ?? 0;
+  }
+
+  /** Open connections counted for `address` (`RATE_LIMIT_CONNECTIONS`; 0 when it is off). */
+  openConnections(address: string): number {
+    return this.#limiter?.openConnections(address) ?? 0;
   }
 
   /** Whether a plain HTTP request from `address` may be answered (false: answer 429). */
@@ -100,33 +132,59 @@ export class Admission {
         "too many connections from your address in a short time; retry later",
       );
     }
-    const release = () => limiter?.closeConnection(address);
-    let refusal: Verdict | undefined;
-    if (!this.#origins.open && !this.#origins.allows(request.headers.get("origin"))) {
-      refusal = this.#refuse(
+    // A slot was taken only on "ok" (a refusal at the cap took none): give back only that.
+    const release = verdict === "ok" ? once(() => limiter?.closeConnection(address)) : () => {};
+    const refusal = this.#check(request, open, verdict);
+    if (refusal !== undefined) {
+      release();
+      return refusal;
+    }
+    const spoke = this.#pending.take(address);
+    if (spoke === null) {
+      release();
+      return this.#refuse(
+        ErrorCode.RATE_LIMITED,
+        address,
+        `too many connections from your address that have not sent PUSH or PULL (at most ${this.#config.maxPendingPerAddress})`,
+      );
+    }
+    this.#updateGauge();
+    return {
+      admitted: true,
+      spoke,
+      release: () => {
+        spoke();
+        release();
+      },
+    };
+  }
+
+  /** The refusal by origin, node cap or open connections per address, if any. */
+  #check(request: UpgradeRequest, open: number, verdict: string): Verdict | undefined {
+    const address = request.remoteAddress;
+    const origin = request.headers.get("origin");
+    if (!this.#origins.open && !this.#origins.allows(origin)) {
+      return this.#refuse(
         ErrorCode.ORIGIN_NOT_ALLOWED,
         address,
-        `pages from ${request.headers.get("origin")} may not connect to this node`,
+        `pages from ${quote(origin ?? "")} may not connect to this node`,
       );
-    } else if (this.#config.maxConnections > 0 && open >= this.#config.maxConnections) {
-      refusal = this.#refuse(
+    }
+    if (this.#config.maxConnections > 0 && open >= this.#config.maxConnections) {
+      return this.#refuse(
         ErrorCode.SERVER_FULL,
         address,
         `this node has reached its ${this.#config.maxConnections} connections; try another node or retry later`,
       );
-    } else if (verdict === "connections") {
+    }
+    if (verdict === "connections") {
       return this.#refuse(
         ErrorCode.RATE_LIMITED,
         address,
         `too many open connections from your address (at most ${this.#config.rateLimit.connections})`,
       );
     }
-    if (refusal !== undefined) {
-      release();
-      return refusal;
-    }
-    this.#updateGauge();
-    return { admitted: true, release };
+    return undefined;
   }
 
   #refuse(code: ErrorCode, address: string, message: string): Verdict {
@@ -168,6 +226,7 @@ export class Admission {
  * read.
  */
 export function refuseSocket(socket: ServerSocket, code: ErrorCode, message: string): void {
+  socket.setMaxMessageSize(REFUSED_MAX_MESSAGE_BYTES);
   const timer = setTimeout(() => socket.terminate(), REFUSED_CLOSE_GRACE_MS);
   socket.listen({
     onText() {},

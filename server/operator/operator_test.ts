@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { parseConfig } from "../config.ts";
 import { Logger } from "../log.ts";
 import { CdnNode } from "../node.ts";
-import { isOperator, presentedToken } from "./access.ts";
+import { OperatorAccess, SESSION_COOKIE } from "./access.ts";
 
 const TOKEN = "a-long-enough-operator-token";
 
@@ -12,17 +12,84 @@ function node(env: Record<string, string>): CdnNode {
   return new CdnNode(config, Logger.silent());
 }
 
-Deno.test("the token is read from a bearer header or the query, compared whole", () => {
+Deno.test("the token is read from a bearer header or the session cookie, never the query", () => {
+  const access = new OperatorAccess(TOKEN);
+  const check = (request: Request) => access.check(request, "10.0.0.1").kind;
   const bearer = new Request("http://n/stats", { headers: { authorization: `Bearer ${TOKEN}` } });
-  assertEquals(presentedToken(bearer), TOKEN);
-  assertEquals(presentedToken(new Request(`http://n/operator?token=${TOKEN}`)), TOKEN);
-  assertEquals(presentedToken(new Request("http://n/operator")), null);
-  assert(isOperator(bearer, TOKEN));
-  assert(!isOperator(bearer, `${TOKEN}!`));
-  assert(!isOperator(new Request(`http://n/?token=${TOKEN.slice(1)}`), TOKEN));
-  assert(
-    !isOperator(new Request("http://n/", { headers: { authorization: `Basic ${TOKEN}` } }), TOKEN),
+  assertEquals(check(bearer), "operator");
+  assertEquals(check(new Request(`http://n/operator?token=${TOKEN}`)), "anonymous");
+  assertEquals(check(new Request("http://n/operator")), "anonymous");
+  assertEquals(
+    check(new Request("http://n/", { headers: { authorization: `Bearer ${TOKEN}!` } })),
+    "wrong",
   );
+  assertEquals(
+    check(new Request("http://n/", { headers: { authorization: `Basic ${TOKEN}` } })),
+    "anonymous",
+  );
+  const set = access.sessionCookie(new Request("http://n/operator"));
+  assert(set.includes("HttpOnly") && set.includes("SameSite=Strict") && !set.includes("Secure"));
+  assert(!set.includes(TOKEN), "the cookie is derived from the token, not the token");
+  assert(access.sessionCookie(new Request("https://n/operator")).includes("; Secure"));
+  const cookie = set.split(";")[0];
+  assertEquals(check(new Request("http://n/stats", { headers: { cookie } })), "operator");
+  assertEquals(
+    check(new Request("http://n/stats", { headers: { cookie: `${SESSION_COOKIE}=forged` } })),
+    "wrong",
+  );
+  assertEquals(
+    new OperatorAccess("").check(new Request("http://n/", { headers: { cookie } }), "10.0.0.1")
+      .kind,
+    "anonymous",
+    "no token configured: nobody",
+  );
+});
+
+Deno.test("the login form POSTs the token; wrong guesses back the address off", async () => {
+  const served = node({ OPERATOR_TOKEN: TOKEN });
+  const post = (token: string, address = "10.0.0.1") =>
+    served.fetch(
+      new Request("http://n/operator", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token }).toString(),
+      }),
+      address,
+    );
+  try {
+    const login = await served.fetch(new Request("http://n/operator"), "10.0.0.1");
+    assertEquals(login.status, 401);
+    assert((await login.text()).includes('<form method="post" action="/operator">'));
+    const ok = await post(TOKEN);
+    assertEquals(ok.status, 303);
+    assert(ok.headers.get("set-cookie")?.startsWith(`${SESSION_COOKIE}=`));
+    const statuses = [];
+    for (let index = 0; index < 7; index++) {
+      const answer = await post(`guess-${index}`);
+      statuses.push(answer.status);
+      await answer.body?.cancel();
+    }
+    assertEquals(statuses, [401, 401, 401, 401, 401, 429, 429]);
+    assertEquals((await post(TOKEN)).status, 429, "backed off, even with the right token");
+    assertEquals((await post(TOKEN, "10.0.0.2")).status, 303, "other addresses are not");
+    const huge = await served.fetch(
+      new Request("http://n/operator", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: `token=${"x".repeat(10_000)}`,
+      }),
+      "10.0.0.3",
+    );
+    assertEquals(huge.status, 401, "a form larger than 4 KB is not read");
+    const other = await served.fetch(
+      new Request("http://n/health", { method: "POST" }),
+      "10.0.0.3",
+    );
+    assertEquals(other.status, 405);
+    assertEquals(other.headers.get("x-content-type-options"), "nosniff");
+  } finally {
+    await served.shutdown();
+  }
 });
 
 Deno.test("without OPERATOR_TOKEN there is no operator page; stats are public", async () => {

@@ -1,8 +1,8 @@
 /**
  * The operator page (`GET /operator`, with `OPERATOR_TOKEN`): live charts of a node drawn from
- * `/stats` every two seconds, as plain SVG, with nothing loaded from elsewhere. The token given in
- * the address (`?token=`) is moved to the tab's session storage and out of the address bar, then
- * sent as a bearer token.
+ * `/stats` every two seconds, as plain SVG, with nothing loaded from elsewhere. The page never
+ * holds the token: its login form POSTs it once, and the session cookie that answers (HttpOnly)
+ * goes with every request to `/stats`.
  *
  * @example
  * ```ts
@@ -35,12 +35,6 @@ form { padding: 16px; }
 const SCRIPT = `
 const POINTS = 150, PERIOD = 2000;
 const COLORS = ["#2f6fdf", "#e0662c", "#2a9d5c", "#a24bd1", "#c9a227", "#d43c6b", "#4aa3b5", "#777"];
-const params = new URLSearchParams(location.search);
-if (params.has("token")) {
-  sessionStorage.setItem("operatorToken", params.get("token"));
-  history.replaceState(null, "", location.pathname);
-}
-const token = sessionStorage.getItem("operatorToken") || "";
 const charts = [
   { id: "connections", title: "Connections", unit: "" },
   { id: "traffic", title: "Media traffic (Mbit/s)", unit: "" },
@@ -170,8 +164,8 @@ function rate(now, before, seconds) {
 async function poll() {
   let stats;
   try {
-    const response = await fetch("/stats", { headers: token ? { authorization: "Bearer " + token } : {} });
-    if (response.status === 401) throw new Error("the operator token was not accepted");
+    const response = await fetch("/stats", { credentials: "same-origin" });
+    if (response.status === 401) throw new Error("signed out: reload the page and sign in again");
     if (!response.ok) throw new Error("HTTP " + response.status);
     stats = await response.json();
     document.querySelector("#error").textContent = "";
@@ -257,8 +251,11 @@ export function operatorPage(nonce: string): string {
 `;
 }
 
-/** The page shown without a valid token: a form that asks for it. */
-export function operatorLoginPage(nonce: string): string {
+/**
+ * The page shown without a valid token: a form that POSTs it (never in the address), and a line
+ * saying why when a previous attempt failed.
+ */
+export function operatorLoginPage(nonce: string, problem = ""): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -268,8 +265,12 @@ export function operatorLoginPage(nonce: string): string {
 <style nonce="${nonce}">${STYLE}</style>
 </head>
 <body>
-<form method="get" action="/operator">
-<label>Operator token <input type="password" name="token" autocomplete="off" autofocus></label>
+<form method="post" action="/operator">
+${
+    problem === ""
+      ? ""
+      : `<p id="error">${problem}</p>\n`
+  }<label>Operator token <input type="password" name="token" autocomplete="off" autofocus></label>
 <button>Open</button>
 </form>
 </body>

@@ -4,6 +4,12 @@
  * holds one upstream connection for it. Concurrent pulls of a stream that is still being fetched
  * share that one attempt.
  *
+ * A relay's pulls carry the relay path (`via`) of the pull that started it, so that a loop through
+ * other nodes is seen within one round trip. So that a client's made-up path cannot spoil the
+ * relay for everyone: a relay is never started with a path the upstream would refuse as too long
+ * (that pull alone gets `LOOP_DETECTED`), and when a start fails with `LOOP_DETECTED`, the pulls
+ * that joined it with another path get a relay of their own.
+ *
  * @example
  * ```ts ignore
  * const hub = new RelayHub({ config, memory, metrics, log, signPull: (id) => verifier.signPull(id) });
@@ -13,6 +19,8 @@
  * @module
  */
 
+import { ErrorCode, type ProtocolError } from "../../shared/errors.ts";
+import { quote } from "../../shared/quote.ts";
 import type { BufferMemory } from "../buffer_memory.ts";
 import type { NodeConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -20,6 +28,7 @@ import type { Metrics } from "../metrics.ts";
 import type { PullRequest } from "../sources/source.ts";
 import { Stream, type StreamEnd } from "../stream.ts";
 import type { UpstreamLocator } from "./locator.ts";
+import { checkRelayPathLength } from "./relay_path.ts";
 import { type RelayStart, UpstreamRelay } from "./upstream.ts";
 
 /** What the hub needs from its node. */
@@ -44,6 +53,10 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+function samePath(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, index) => id === b[index]);
 }
 
 /** The node's relays, by stream id. */
@@ -82,15 +95,24 @@ export class RelayHub {
   ): Promise<RelayStart> {
     const existing = this.#relays.get(request.stream);
     if (existing !== undefined) {
+      this.#options.log.debug(`a pull joins the relay of ${quote(request.stream)}`);
       const result = await abortable(existing.started, signal);
       if (result.kind === "stream" && result.stream.ended === null) return result;
-      if (existing.locator.key === locator.key) {
+      // A loop seen on another path says nothing about this one.
+      const otherPath = result.kind === "failed" &&
+        result.error.code === ErrorCode.LOOP_DETECTED && !samePath(existing.via, request.via);
+      if (existing.locator.key === locator.key && !otherPath) {
         return result.kind === "stream" ? { kind: "declined", reason: "the stream ended" } : result;
       }
       const current = this.#relays.get(request.stream);
       if (current !== undefined && current !== existing) {
         return this.acquire(request, origin, locator, signal);
       }
+    }
+    try {
+      checkRelayPathLength(request.via);
+    } catch (error) {
+      return { kind: "failed", error: error as ProtocolError };
     }
     return await abortable(this.#start(request, origin, locator).started, signal);
   }
@@ -107,6 +129,7 @@ export class RelayHub {
         new Stream({
           id,
           maxFragments: config.buffers.maxFragments,
+          maxFragmentBytes: config.maxBinaryMessageSize,
           memory,
           metrics,
           log: log.child(`stream ${id}`),

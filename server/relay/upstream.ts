@@ -23,14 +23,16 @@
  * @module
  */
 
-import { ErrorCode, isRetriable, ProtocolError } from "../../shared/errors.ts";
+import { ErrorCode, isErrorCode, isRetriable, ProtocolError } from "../../shared/errors.ts";
 import type { FragmentMessage, PartMessage } from "../../shared/protocol.ts";
+import { escapeControls, quote } from "../../shared/quote.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Stream, StreamEnd } from "../stream.ts";
 import { Backoff } from "../../shared/backoff.ts";
 import type { UpstreamLocator, UpstreamTarget } from "./locator.ts";
 import { UpstreamConnection, type UpstreamEnd, UpstreamRefused } from "./upstream_connection.ts";
+import { showUrl } from "./upstream_url.ts";
 
 /** How a relay started: with a stream, declined (try the next source), or failed. */
 export type RelayStart =
@@ -99,6 +101,21 @@ const PRIME_QUIET_MS = 50;
 /** Pauses between resume attempts: 100 ms doubling to 2 s, less up to 30 % at random. */
 const RESUME_BACKOFF = { initialMs: 100, maxMs: 2000, jitter: 0.3 };
 
+/** A code from an upstream as a metric label: one of ours, or `other` (never arbitrary text). */
+function codeLabel(code: string): string {
+  return isErrorCode(code) ? code : "other";
+}
+
+/** What an upstream's refusal was, for a spectator: its code if known, its text quoted. No URL. */
+function describe(error: UpstreamRefused): string {
+  return `${isErrorCode(error.code) ? error.code : "an unknown code"} ${quote(error.message, 200)}`;
+}
+
+/** An upstream's own `E` text passed on to spectators: one line, of a readable length. */
+function passOn(message: string): string {
+  return escapeControls(message).slice(0, 300);
+}
+
 /** Pauses for `ms`, or less when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -120,6 +137,8 @@ export class UpstreamRelay extends EventTarget {
   readonly origin: string;
   /** Where the upstream is. */
   readonly locator: UpstreamLocator;
+  /** The relay path its pulls carry (the starting pull's path, then this node's id). */
+  readonly via: readonly string[];
   /** Settles once: the stream, or why there is none. */
   readonly started: Promise<RelayStart>;
   #options: UpstreamRelayOptions;
@@ -145,6 +164,7 @@ export class UpstreamRelay extends EventTarget {
     this.streamId = options.streamId;
     this.origin = options.origin;
     this.locator = options.locator;
+    this.via = options.via;
     this.#options = options;
     this.#log = options.log.child(`relay ${options.streamId}`);
     this.#stream = options.createStream();
@@ -196,17 +216,24 @@ export class UpstreamRelay extends EventTarget {
       await this.#connect(target, signal);
     } catch (error) {
       if (!(error instanceof UpstreamRefused)) throw error;
-      this.#options.metrics?.relayErrors.inc({ reason: error.answered ? error.code : "connect" });
+      this.#options.metrics?.relayErrors.inc({
+        reason: error.answered ? codeLabel(error.code) : "connect",
+      });
+      this.#log.info(
+        `upstream ${showUrl(target.url)} refused the pull: ${quote(error.code)} ${
+          quote(error.message, 200)
+        }`,
+      );
       if (error.code === ErrorCode.STREAM_NOT_FOUND) {
-        return this.#decline(`${target.url}: ${error.message}`);
+        return this.#decline(`the upstream does not have the stream`);
       }
-      this.#finish({ kind: "failed", code: ErrorCode.UPSTREAM_ERROR, message: error.message });
       const code = error.code === ErrorCode.LOOP_DETECTED
         ? ErrorCode.LOOP_DETECTED
         : ErrorCode.UPSTREAM_ERROR;
       const text = code === ErrorCode.LOOP_DETECTED
-        ? `relay loop through ${target.url}: ${error.message}`
-        : `upstream ${target.url} failed: ${error.code} ${error.message}`;
+        ? `relay loop through the upstream node: ${quote(error.message, 200)}`
+        : `the upstream node failed: ${describe(error)}`;
+      this.#finish({ kind: "failed", code, message: text });
       return { kind: "failed", error: new ProtocolError(code, text) };
     }
     const cap = setTimeout(() => this.#primed?.(), this.#options.timing.upstreamTimeoutMs);
@@ -267,15 +294,41 @@ export class UpstreamRelay extends EventTarget {
     this.#options.metrics?.relayUpstreams.inc();
     if (!this.#seqKnown) this.#stream.markDiscontinuity();
     this.#log.info(
-      `${resuming ? "resumed" : "pulling"} from ${target.url}${
+      `${resuming ? "resumed" : "pulling"} from ${showUrl(target.url)}${
         resuming && this.#lastWireSeq !== undefined ? ` after ${this.#lastWireSeq}` : ""
       }${connection.parts ? " (parts)" : ""}`,
     );
   }
 
+  /**
+   * Hands media to the stream, which holds every source to the same limits; media past them ends
+   * the relay for its spectators (`BUFFER_MEMORY_LIMIT`, or `UPSTREAM_ERROR` for an oversize
+   * fragment). Returns whether the stream took it.
+   */
+  #feed(push: () => void): boolean {
+    try {
+      push();
+      return true;
+    } catch (error) {
+      const code = error instanceof ProtocolError ? error.code : undefined;
+      if (code !== ErrorCode.MESSAGE_TOO_LARGE && code !== ErrorCode.BUFFER_MEMORY_LIMIT) {
+        throw error;
+      }
+      const message = `the upstream's media was refused: ${(error as Error).message}`;
+      this.#log.warning(message);
+      this.#options.metrics?.relayErrors.inc({ reason: code });
+      this.#finish({
+        kind: "failed",
+        code: code === ErrorCode.BUFFER_MEMORY_LIMIT ? code : ErrorCode.UPSTREAM_ERROR,
+        message,
+      });
+      return false;
+    }
+  }
+
   #onFragment(message: FragmentMessage, data: Uint8Array): void {
     if (this.#closed) return;
-    this.#stream.pushFragment({ ...message, jump: undefined }, data);
+    if (!this.#feed(() => this.#stream.pushFragment({ ...message, jump: undefined }, data))) return;
     if (message.seq === undefined) this.#seqKnown = false;
     else this.#lastWireSeq = message.seq;
     this.#bumpQuiet();
@@ -283,7 +336,7 @@ export class UpstreamRelay extends EventTarget {
 
   #onPart(message: PartMessage, data: Uint8Array): void {
     if (this.#closed) return;
-    this.#stream.pushPart({ ...message, jump: undefined }, data);
+    if (!this.#feed(() => this.#stream.pushPart({ ...message, jump: undefined }, data))) return;
     if (message.last) this.#lastWireSeq = message.seq;
     this.#primed?.();
   }
@@ -299,7 +352,7 @@ export class UpstreamRelay extends EventTarget {
     const metrics = this.#options.metrics;
     if (this.#counted.delete(connection)) metrics?.relayUpstreams.dec();
     if (!this.#closed && end.kind !== "closed") {
-      metrics?.relayErrors.inc({ reason: end.kind === "error" ? end.code : "lost" });
+      metrics?.relayErrors.inc({ reason: end.kind === "error" ? codeLabel(end.code) : "lost" });
     }
     if (this.#connection === connection) {
       this.#connection = null;
@@ -307,7 +360,7 @@ export class UpstreamRelay extends EventTarget {
     }
     if (this.#closed) return;
     if (end.kind === "closed") {
-      this.#log.info(`upstream ${connection.url} ended the stream`);
+      this.#log.info(`upstream ${showUrl(connection.url)} ended the stream`);
       this.#finish({ kind: "closed" });
       return;
     }
@@ -315,12 +368,16 @@ export class UpstreamRelay extends EventTarget {
       const code = end.code === ErrorCode.LOOP_DETECTED || end.code === ErrorCode.PUBLISHER_LOST
         ? end.code
         : ErrorCode.UPSTREAM_ERROR;
-      this.#log.info(`upstream ${connection.url} sent E ${end.code}: ${end.message}`);
-      this.#finish({ kind: "failed", code, message: end.message });
+      this.#log.info(
+        `upstream ${showUrl(connection.url)} sent E ${quote(end.code)}: ${quote(end.message, 200)}`,
+      );
+      this.#finish({ kind: "failed", code, message: passOn(end.message) });
       return;
     }
-    const why = end.kind === "error" ? `E ${end.code}: ${end.message}` : end.reason;
-    this.#log.warning(`upstream ${connection.url} dropped (${why}); resuming`);
+    const why = end.kind === "error"
+      ? `E ${quote(end.code)}: ${quote(end.message, 200)}`
+      : end.reason;
+    this.#log.warning(`upstream ${showUrl(connection.url)} dropped (${why}); resuming`);
     this.#resume().catch((error) => this.#unexpected(error));
   }
 
@@ -365,14 +422,21 @@ export class UpstreamRelay extends EventTarget {
         return;
       } catch (error) {
         if (!(error instanceof UpstreamRefused)) throw error;
-        this.#options.metrics?.relayErrors.inc({ reason: error.answered ? error.code : "connect" });
-        last = `${target.url}: ${error.code} ${error.message}`;
+        this.#options.metrics?.relayErrors.inc({
+          reason: error.answered ? codeLabel(error.code) : "connect",
+        });
+        last = `${showUrl(target.url)}: ${describe(error)}`;
         gone = error.code === ErrorCode.STREAM_NOT_FOUND;
         if (error.code === ErrorCode.LOOP_DETECTED || error.code === ErrorCode.AUTH_FAILED) {
           const code = error.code === ErrorCode.LOOP_DETECTED
             ? ErrorCode.LOOP_DETECTED
             : ErrorCode.UPSTREAM_ERROR;
-          this.#finish({ kind: "failed", code, message: last });
+          this.#log.warning(`cannot resume: ${last}`);
+          this.#finish({
+            kind: "failed",
+            code,
+            message: `the upstream node refused: ${describe(error)}`,
+          });
           return;
         }
       }

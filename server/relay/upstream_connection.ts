@@ -25,6 +25,7 @@ import {
   type PullMessage,
   writeMessage,
 } from "../../shared/protocol.ts";
+import { upstreamUrlProblem } from "./upstream_url.ts";
 
 /** How an open upstream connection ended. */
 export type UpstreamEnd =
@@ -121,11 +122,18 @@ export class UpstreamConnection {
     signal?: AbortSignal,
   ): Promise<UpstreamConnection> {
     return new Promise((resolve, reject) => {
+      const problem = upstreamUrlProblem(options.url);
+      if (problem !== null) {
+        reject(
+          new UpstreamRefused(ErrorCode.UPSTREAM_ERROR, `bad upstream URL: ${problem}`, false),
+        );
+        return;
+      }
       let socket: WebSocket;
       try {
         socket = new WebSocket(options.url);
-      } catch (error) {
-        reject(new UpstreamRefused(ErrorCode.UPSTREAM_ERROR, `bad upstream URL: ${error}`, false));
+      } catch {
+        reject(new UpstreamRefused(ErrorCode.UPSTREAM_ERROR, "bad upstream URL", false));
         return;
       }
       socket.binaryType = "arraybuffer";
@@ -149,7 +157,7 @@ export class UpstreamConnection {
           fail(
             new UpstreamRefused(
               ErrorCode.UPSTREAM_ERROR,
-              `${options.url} did not answer within ${options.timeoutMs} ms`,
+              `no answer within ${options.timeoutMs} ms`,
               false,
             ),
           ),
@@ -163,7 +171,7 @@ export class UpstreamConnection {
         fail(
           new UpstreamRefused(
             ErrorCode.UPSTREAM_ERROR,
-            `cannot connect to ${options.url} (code ${event.code})`,
+            `cannot connect (code ${event.code})`,
             false,
           ),
         );

@@ -10,6 +10,7 @@
  */
 
 import { ErrorCode, ProtocolError } from "../../shared/errors.ts";
+import { quote } from "../../shared/quote.ts";
 import type { Stream } from "../stream.ts";
 import type { PullRequest, StreamSource } from "./source.ts";
 
@@ -34,7 +35,7 @@ export class SourceChain {
     const where = request.onlySource ? "published on this node" : "available";
     throw new ProtocolError(
       ErrorCode.STREAM_NOT_FOUND,
-      `stream '${request.stream}' is not ${where}`,
+      `stream ${quote(request.stream)} is not ${where}`,
     );
   }
 

@@ -13,6 +13,7 @@
  */
 
 import type { CdnNode } from "../node.ts";
+import { HostList } from "../limits/host_list.ts";
 import { PublishRegistry } from "../registry/publish_registry.ts";
 import { createRedisClient } from "../registry/redis_client.ts";
 import { RelayHub } from "../relay/relay_hub.ts";
@@ -43,7 +44,15 @@ export function fleetSources(node: CdnNode): StreamSource[] {
       metrics: node.metrics,
     });
     sources.push(
-      new RegistrySource({ registry, hub, ownUrl: config.externalWebsocketUrl, log }),
+      new RegistrySource({
+        registry,
+        hub,
+        ownUrl: config.externalWebsocketUrl,
+        allowedHosts: config.registry.allowedHosts.length > 0
+          ? new HostList(config.registry.allowedHosts)
+          : null,
+        log,
+      }),
     );
   }
   if (config.relay.enabled) sources.push(new RelaySource({ url: config.relay.url, hub }));

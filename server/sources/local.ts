@@ -30,6 +30,8 @@ export interface PublisherHandle {
 export interface LocalPublicationsOptions {
   /** `FRAGMENT_BUFFER_MAX_LENGTH`. */
   maxFragments: number;
+  /** `MAX_BINARY_MESSAGE_SIZE`: largest fragment, whole or made of parts. @default Infinity */
+  maxFragmentBytes?: number;
   /** The node's buffer account. */
   memory: BufferMemory;
   /** Counters. */
@@ -90,6 +92,7 @@ export class LocalPublications extends EventTarget implements StreamSource {
     const stream = new Stream({
       id,
       maxFragments: this.#options.maxFragments,
+      maxFragmentBytes: this.#options.maxFragmentBytes,
       memory: this.#options.memory,
       metrics: this.#options.metrics,
       log: this.#options.log.child(`stream ${id}`),

@@ -3,25 +3,32 @@
  * and relays it from there with `only_source=true`, so the answer is never another relay.
  *
  * It never holds a pull up: a lookup has a short deadline (`PUB_REG_REDIS_TIMEOUT_SECONDS`), and a
- * Redis error, a miss, an entry that points at this node (stale: the stream would be local), or a
- * publishing node that no longer has the stream or cannot be reached, all decline so the next
- * source is asked. Only a relay loop is a refusal. A stream this node relays already is served
- * from that relay without a lookup. The source owns the {@linkcode PublishRegistry}: destroying it
+ * Redis error, a miss, an entry that points at this node (stale: the stream would be local), an
+ * entry the node may not follow, or a publishing node that no longer has the stream or cannot be
+ * reached, all decline so the next source is asked. Only a relay loop is a refusal. A stream this
+ * node relays already is served from that relay without a lookup.
+ *
+ * An entry is followed only when it is a `ws://` or `wss://` URL without credentials and, with
+ * `PUB_REG_ALLOWED_HOSTS`, its host is in that list; any other entry is refused and logged (at
+ * most once a minute per stream and URL), at the start of a relay and at every resume. The source owns the {@linkcode PublishRegistry}: destroying it
  * deletes this node's entries.
  *
  * @example
  * ```ts ignore
- * const source = new RegistrySource({ registry, hub, ownUrl: config.externalWebsocketUrl, log });
+ * const source = new RegistrySource({ registry, hub, ownUrl, allowedHosts: null, log });
  * const stream = await source.find({ stream: "room/a", onlySource: false, via: ["edge-1"] }, signal);
  * ```
  * @module
  */
 
 import { ErrorCode } from "../../shared/errors.ts";
+import { quote } from "../../shared/quote.ts";
+import type { HostList } from "../limits/host_list.ts";
 import type { Logger } from "../log.ts";
 import type { PublishRegistry } from "../registry/publish_registry.ts";
 import type { RelayHub } from "../relay/relay_hub.ts";
 import type { UpstreamLocator } from "../relay/locator.ts";
+import { showUrl, upstreamUrlProblem } from "../relay/upstream_url.ts";
 import type { RelayStart } from "../relay/upstream.ts";
 import type { Stream } from "../stream.ts";
 import type { PullRequest, StreamSource } from "./source.ts";
@@ -34,9 +41,14 @@ export interface RegistrySourceOptions {
   hub: RelayHub;
   /** This node's `EXTERNAL_WEBSOCKET_URL` (an entry with it is stale). */
   ownUrl: string;
+  /** `PUB_REG_ALLOWED_HOSTS`: the hosts entries may point to; null trusts every host. */
+  allowedHosts: HostList | null;
   /** Log. */
   log: Logger;
 }
+
+/** A refused entry is logged again after this long. */
+const REFUSAL_LOG_MS = 60_000;
 
 /** A URL in one spelling, so that equal URLs compare equal. */
 function normalize(url: string): string {
@@ -56,32 +68,62 @@ export class RegistrySource implements StreamSource {
   #registry: PublishRegistry;
   #hub: RelayHub;
   #ownUrl: string;
+  #allowedHosts: HostList | null;
   #log: Logger;
+  #refusalsLogged = new Map<string, number>();
 
   /** Creates the source. */
   constructor(options: RegistrySourceOptions) {
     this.#registry = options.registry;
     this.#hub = options.hub;
     this.#ownUrl = normalize(options.ownUrl);
+    this.#allowedHosts = options.allowedHosts;
     this.#log = options.log.child("registry");
   }
 
-  /** The publishing node's URL, or null (a miss, a stale entry for this node, or a Redis error). */
+  /** Why an entry must not be followed, or null when it may. */
+  #problem(url: string): string | null {
+    const problem = upstreamUrlProblem(url);
+    if (problem !== null) return problem;
+    if (this.#allowedHosts !== null && !this.#allowedHosts.allows(new URL(url))) {
+      return "its host is not in PUB_REG_ALLOWED_HOSTS";
+    }
+    return null;
+  }
+
+  /** The entry of a stream if this node may follow it (null otherwise, logged). */
+  #followable(streamId: string, url: string | null): string | null {
+    if (url === null) return null;
+    if (normalize(url) === this.#ownUrl) {
+      this.#log.debug(`ignoring the stale entry of ${quote(streamId)}: it points to this node`);
+      return null;
+    }
+    const problem = this.#problem(url);
+    if (problem === null) return url;
+    const key = `${streamId}\n${url}`;
+    const now = performance.now();
+    const last = this.#refusalsLogged.get(key);
+    const line = `refused the registry entry of ${quote(streamId)} (${showUrl(url)}): ${problem}`;
+    if (last !== undefined && now - last < REFUSAL_LOG_MS) {
+      this.#log.debug(line);
+    } else {
+      if (this.#refusalsLogged.size >= 1000) this.#refusalsLogged.clear();
+      this.#refusalsLogged.set(key, now);
+      this.#log.warning(line);
+    }
+    return null;
+  }
+
+  /** The publishing node's URL, or null (a miss, an entry not to follow, or a Redis error). */
   async #lookup(streamId: string): Promise<string | null> {
-    let url: string | null;
     try {
-      url = await this.#registry.lookup(streamId);
+      return this.#followable(streamId, await this.#registry.lookup(streamId));
     } catch (error) {
       this.#log.debug(
-        `lookup of ${streamId} failed: ${error instanceof Error ? error.message : error}`,
+        `lookup of ${quote(streamId)} failed: ${error instanceof Error ? error.message : error}`,
       );
       return null;
     }
-    if (url !== null && normalize(url) === this.#ownUrl) {
-      this.#log.debug(`ignoring the stale entry of ${streamId}: it points to this node`);
-      return null;
-    }
-    return url;
   }
 
   /**
@@ -95,11 +137,14 @@ export class RegistrySource implements StreamSource {
       key: `registry:${url}`,
       locate: async () => {
         if (!first) {
+          let found: string | null;
           try {
-            const found = await this.#registry.lookup(streamId);
-            if (found === null || normalize(found) === this.#ownUrl) return null;
-            last = found;
-          } catch { /* Redis is down: try the last known node */ }
+            found = await this.#registry.lookup(streamId);
+          } catch {
+            found = last; // Redis is down: try the last known node
+          }
+          if (this.#followable(streamId, found) === null) return null;
+          last = found!;
         }
         first = false;
         return { url: last, onlySource: true };

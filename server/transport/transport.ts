@@ -91,8 +91,8 @@ export interface SocketListener {
   /** A binary frame arrived. */
   onBinary(data: Uint8Array): void;
   /**
-   * A frame larger than the transport's `maxMessageSize` is arriving. The listener may still send
-   * (an `E` message) before the transport closes the socket with code 1009.
+   * A frame larger than the socket's limit (`setMaxMessageSize`) is arriving. The listener may
+   * still send (an `E` message) before the transport closes the socket with code 1009.
    */
   onTooLarge(): void;
   /** The socket is closed (by either side, or because the connection broke). */
@@ -105,6 +105,13 @@ export interface ServerSocket {
   readonly bufferedAmount: number;
   /** Sets the listener; call once, right after the socket is accepted. */
   listen(listener: SocketListener): void;
+  /**
+   * Sets the largest frame this socket accepts from now on (at most the listener's
+   * `maxMessageSize`, which is where a socket starts). The `ws` adapter refuses a larger frame as
+   * soon as its header announces it, before reading it; the `deno` adapter only once the whole
+   * frame has arrived (Deno reads frames whole, up to its own 64 MiB).
+   */
+  setMaxMessageSize(bytes: number): void;
   /** Sends a text frame. Does nothing once the socket is closing. */
   sendText(frame: TextFrame): void;
   /** Sends a binary frame without copying `data` in our code. Does nothing once closing. */
@@ -151,7 +158,10 @@ export interface ListenOptions {
   hostname: string;
   /** Port; 0 picks a free one. */
   port: number;
-  /** Largest frame accepted, in bytes; larger ones get `onTooLarge` and close code 1009. */
+  /**
+   * Largest frame any socket of this listener accepts, in bytes, and where each starts (see
+   * `ServerSocket.setMaxMessageSize`); larger ones get `onTooLarge` and close code 1009.
+   */
   maxMessageSize: number;
   /** Serve HTTPS/WSS with this certificate. */
   tls?: TlsCertificate;

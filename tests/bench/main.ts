@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, string> = {
   relay: "./relay_hops.ts",
   latency: "./latency.ts",
   soak: "./soak.ts",
+  preauth: "./preauth_memory.ts",
 };
 
 const name = Deno.args[0] && !Deno.args[0].startsWith("-") ? Deno.args[0] : "fanout";

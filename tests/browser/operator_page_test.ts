@@ -1,7 +1,8 @@
 /**
  * The operator page in headless Chromium: without the token it asks for it; with it, it draws live
  * SVG charts from `/stats` under its strict Content-Security-Policy (no violation, no script
- * error), moves the token out of the address bar, and lists the streams.
+ * error), signs in by POST (the token never in the address, never readable by the page's script),
+ * and lists the streams.
  */
 
 import { chromium } from "playwright-core";
@@ -59,7 +60,13 @@ Deno.test("the operator page draws live charts with its token, and asks for it w
     const traffic = await page.locator("section").nth(1).innerText();
     assert(/in: [1-9]/.test(traffic), `traffic shows media in: ${traffic}`);
     assertEquals(await page.locator("tbody td").first().innerText(), "room/charts");
-    assertEquals(await page.evaluate(() => sessionStorage.getItem("operatorToken")), TOKEN);
+    assert(!page.url().includes(TOKEN), "the token never went into the address");
+    assertEquals(
+      // deno-lint-ignore no-explicit-any
+      await page.evaluate(() => (globalThis as any).document.cookie),
+      "",
+      "the session cookie is HttpOnly: the page's script cannot read it",
+    );
     assertEquals(problems, [], "no script error, no CSP violation");
   } finally {
     clearInterval(pump);

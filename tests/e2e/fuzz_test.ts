@@ -2,12 +2,15 @@
  * Property-based fuzzing of a live node (`npm:fast-check`, bounded in time: `FUZZ_SECONDS` per
  * transport, 20 by default). Each run opens a few raw WebSocket connections that send random
  * sequences of control messages (valid, nearly valid and garbage, with good, wrong, expired and
- * malformed tokens), binary frames of random sizes, partial and malformed frames, and then hang up
- * in random ways. Meanwhile a well-behaved publisher and spectator use the same node.
+ * malformed tokens, control characters in stream ids and parameters), binary frames of random
+ * sizes, partial and malformed frames, frames that announce up to 45 MB before or after the first
+ * message, and then hang up in random ways. Meanwhile a well-behaved publisher and spectator use
+ * the same node.
  *
  * Properties: the node never crashes and answers `/health` after every run; the watched pair
- * receives every fragment byte-exact; when everything is closed, `/stats` shows no connection and
- * no buffered byte, and no `INTERNAL_ERROR` was ever sent. Set `FUZZ_SEED` to replay a run.
+ * receives every fragment byte-exact; every line the node logs is one well-formed line without an
+ * escape sequence; when everything is closed, `/stats` shows no connection and no buffered byte,
+ * and no `INTERNAL_ERROR` was ever sent. Set `FUZZ_SEED` to replay a run.
  */
 
 import fc from "fast-check";
@@ -25,6 +28,7 @@ import { WatchedStream } from "../helpers/watched_stream.ts";
 import { signToken } from "../../shared/token.ts";
 
 const SECONDS = Number(Deno.env.get("FUZZ_SECONDS") ?? "20");
+const LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[([A-Z]+)\] /;
 const MAX_BINARY = 100_000;
 
 type TokenKind =
@@ -44,13 +48,26 @@ type Action =
   | { kind: "fragment"; size: number; seq?: number }
   | { kind: "part"; seq: number; part: number; last: boolean; size: number }
   | { kind: "partial"; declared: number; sent: number }
+  | { kind: "announce"; opcode: 1 | 2; declared: number; sent: number }
   | { kind: "malformed"; bytes: readonly number[] }
   | { kind: "pause"; ms: number };
 
 /** How a fuzz connection ends. */
 type Ending = "close-frame" | "hang-up" | "leave-open";
 
-const streams = fc.constantFrom("f/a", "f/b", "f/c", "good", "", "x".repeat(256));
+/** Text with the characters that forge log lines or drive terminals. */
+const hostile = fc.constantFrom(
+  "\n2026-01-01T00:00:00.000Z [ERROR] FORGED",
+  "\r\u001b[31mred\u001b[0m",
+  "\u0000nul",
+  "\u202etxt.exe",
+  "\u2028line",
+  "\u0085next",
+);
+const streams = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom("f/a", "f/b", "f/c", "good", "", "x".repeat(256)) },
+  { weight: 1, arbitrary: hostile.map((text) => `f/${text}`) },
+);
 const numberText = fc.oneof(
   fc.integer({ min: -5, max: 50 }).map(String),
   fc.double({ noNaN: false }).map(String),
@@ -80,6 +97,8 @@ const param = fc.tuple(
     numberText,
     fc.constantFrom("1", "true", "0", "false", "yes"),
     fc.string({ maxLength: 12 }),
+    hostile,
+    fc.string({ unit: "binary", maxLength: 12 }),
   ),
 ).map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
 const query = fc.array(param, { maxLength: 5 }).map((params) => params.join("&"));
@@ -115,6 +134,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       fc.tuple(messageType, query).map(([type, q]) => q === "" ? type : `${type}:${q}`),
       fc.string({ maxLength: 60 }),
       fc.string({ unit: "grapheme", maxLength: 20 }),
+      fc.string({ unit: "binary", maxLength: 40 }),
+      hostile.map((text) => `X${text}`),
       fc.constant("P:seq=0&part=0&independent=1&duration=0.1"),
       fc.constant("F:duration=1"),
       fc.constant("x".repeat(70_000)),
@@ -152,6 +173,15 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       kind: fc.constant("partial" as const),
       declared: fc.integer({ min: 200, max: 60_000 }),
       sent: fc.integer({ min: 0, max: 150 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("announce" as const),
+      opcode: fc.constantFrom<1 | 2>(1, 2),
+      declared: fc.integer({ min: 30_000, max: 45_000_000 }),
+      sent: fc.integer({ min: 0, max: 20_000 }),
     }),
   },
   {
@@ -252,6 +282,15 @@ async function play(
           await raw.sendRaw(new Uint8Array([...header, ...new Array(step.sent).fill(7)]));
           break;
         }
+        case "announce": {
+          // A masked frame with a 64-bit length, and only the start of its payload.
+          const header = new Uint8Array(14 + step.sent);
+          header[0] = 0x80 | step.opcode;
+          header[1] = 0x80 | 127;
+          new DataView(header.buffer).setBigUint64(2, BigInt(step.declared));
+          await raw.sendRaw(header);
+          break;
+        }
         case "malformed":
           await raw.sendRaw(new Uint8Array(step.bytes));
           break;
@@ -288,7 +327,7 @@ for (const transport of testTransports()) {
         BUFFER_MEMORY_LIMITER_ENABLED: "YES",
         BUFFER_MEMORY_LIMIT_MB: "4",
         FRAGMENT_BUFFER_MAX_LENGTH: "5",
-        LOG_INFO: "NO",
+        LOG_INFO: "YES",
       },
     });
     await using watched = await WatchedStream.start(node.wsUrl, "good", 150);
@@ -335,7 +374,13 @@ for (const transport of testTransports()) {
     assertEquals(document.streams, []);
     const values = await metrics(node);
     assertEquals(values.get('hlswscdn_refusals_total{code="INTERNAL_ERROR"}'), undefined);
-    assert(!node.output.includes("[ERROR]"), node.output.slice(-3000));
+    for (const line of node.output.split("\n")) {
+      if (line === "") continue;
+      const level = LOG_LINE.exec(line)?.[1];
+      assert(level !== undefined, `a well-formed log line: ${JSON.stringify(line.slice(0, 300))}`);
+      assert(level !== "ERROR", `no error was logged: ${line.slice(0, 3000)}`);
+      assert(!line.includes("\u001b"), `no escape sequence: ${JSON.stringify(line.slice(0, 300))}`);
+    }
     assert(runs > 10 && messages > 100, `fuzzing did run (${runs} runs, ${messages} messages)`);
     assert(accepted > 5, `some connections got as far as publishing or pulling (${accepted})`);
   });

@@ -165,7 +165,7 @@ for (const transport of testTransports()) {
         assertMatch(node.output, /refused 127\.0\.0\.1 with SERVER_FULL/);
         assertMatch(
           node.output,
-          /refused 127\.0\.0\.1 with ORIGIN_NOT_ALLOWED: pages from https:\/\/evil/,
+          /refused 127\.0\.0\.1 with ORIGIN_NOT_ALLOWED: pages from "https:\/\/evil/,
         );
       });
 

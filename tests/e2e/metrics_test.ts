@@ -53,7 +53,7 @@ for (const transport of testTransports()) {
   Deno.test(`[${transport}] /metrics, /stats and the operator page`, async (t) => {
     await using node = await startNode({
       transport,
-      env: { OPERATOR_TOKEN: TOKEN, BUFFER_MEMORY_LIMITER_ENABLED: "YES", NODE_ID: "metrics-node" },
+      env: { OPERATOR_TOKEN: TOKEN, BUFFER_MEMORY_LIMIT_MB: "256", NODE_ID: "metrics-node" },
     });
     const media = (await tsFragments()).slice(0, 3);
     await using publisher = await publisherFor(node.wsUrl, "m");
@@ -121,12 +121,19 @@ for (const transport of testTransports()) {
       const without = await fetch(`${node.httpUrl}/operator`);
       assertEquals(without.status, 401);
       assertMatch(await without.text(), /Operator token/);
-      const wrong = await fetch(`${node.httpUrl}/operator?token=${TOKEN}x`);
-      assertEquals(wrong.status, 401);
-      await wrong.body?.cancel();
+      const inAddress = await fetch(`${node.httpUrl}/operator?token=${TOKEN}`);
+      assertEquals(inAddress.status, 401, "a token in the address opens nothing");
+      await inAddress.body?.cancel();
+      const login = await fetch(`${node.httpUrl}/operator`, {
+        method: "POST",
+        body: new URLSearchParams({ token: TOKEN }),
+        redirect: "manual",
+      });
+      assertEquals(login.status, 303);
+      const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0];
       for (
         const request of [
-          new Request(`${node.httpUrl}/operator?token=${TOKEN}`),
+          new Request(`${node.httpUrl}/operator`, { headers: { cookie } }),
           new Request(`${node.httpUrl}/operator`, {
             headers: { authorization: `Bearer ${TOKEN}` },
           }),

@@ -16,6 +16,8 @@ import { hasRedis, startRedis } from "../helpers/redis.ts";
 import { waitForValue } from "../helpers/wait.ts";
 
 const redisInstalled = await hasRedis();
+/** Opens `/stats` with the upstream URLs of relayed streams. */
+const OPERATOR_TOKEN = "registry-test-operator-token";
 
 for (const transport of testTransports()) {
   Deno.test({
@@ -31,6 +33,7 @@ for (const transport of testTransports()) {
         PUB_REG_REFRESH_INTERVAL_SECONDS: "2",
         RELAY_INACTIVITY_PERIOD_SEC: "1",
         FRAGMENT_BUFFER_MAX_LENGTH: "3",
+        OPERATOR_TOKEN,
       };
       const [a, b, c] = await Promise.all(
         ["A", "B", "C"].map((id) => startNode({ transport, env: { ...env, NODE_ID: id } })),
@@ -68,7 +71,12 @@ for (const transport of testTransports()) {
         }
         const relayed = await streamStats(b, "exact");
         assertEquals(relayed?.origin, "registry");
-        assertEquals(relayed?.upstream, a.wsUrl);
+        assertEquals(
+          (await streamStats(b, "exact", OPERATOR_TOKEN))?.upstream,
+          a.wsUrl,
+          "the operator sees the upstream",
+        );
+        assertEquals(relayed?.upstream, undefined, "nobody else does");
 
         publisher.send({ type: "CLOSE" });
         assertEquals(await all.nextMessage(), { type: "CLOSE" });
@@ -137,7 +145,7 @@ for (const transport of testTransports()) {
           moved.sendFragment(media[1].duration, media[1].data);
           const received = await late.nextFragment();
           assert(sameBytes(received.data, media[1].data));
-          assertEquals((await streamStats(b, "moving"))?.upstream, c.wsUrl);
+          assertEquals((await streamStats(b, "moving", OPERATOR_TOKEN))?.upstream, c.wsUrl);
         },
       );
 

@@ -120,9 +120,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return result;
 }
 
+/** Opens `/stats` with the upstream URLs of relayed streams. */
+const OPERATOR_TOKEN = "relay-test-operator-token";
+
 for (const transport of testTransports()) {
   Deno.test(`[${transport}] relay: edge tiers through RELAY_FROM_URL`, async (t) => {
-    const common = { RELAY_INACTIVITY_PERIOD_SEC: "1" };
+    const common = { RELAY_INACTIVITY_PERIOD_SEC: "1", OPERATOR_TOKEN };
     await using a = await startNode({
       transport,
       env: { ...common, NODE_ID: "A", FRAGMENT_BUFFER_MAX_LENGTH: "60" },
@@ -175,8 +178,8 @@ for (const transport of testTransports()) {
             assert(sameBytes(received.data, fragment.data), `live fragment ${seq}`);
           }
         }
-        assertEquals((await streamStats(c, "hops"))?.upstream, b.wsUrl);
-        assertEquals((await streamStats(b, "hops"))?.upstream, a.wsUrl);
+        assertEquals((await streamStats(c, "hops", OPERATOR_TOKEN))?.upstream, b.wsUrl);
+        assertEquals((await streamStats(b, "hops", OPERATOR_TOKEN))?.upstream, a.wsUrl);
         publisher.send({ type: "CLOSE" });
         for (const spectator of [everything, two, none]) {
           assertEquals(await spectator.nextMessage(), { type: "CLOSE" });

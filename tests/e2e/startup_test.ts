@@ -98,3 +98,32 @@ Deno.test("GET /health answers 200 whatever the prefix; other plain requests a c
   right.close();
   await new Promise((resolve) => right.onclose = resolve);
 });
+
+Deno.test("deno task start grants what a node needs: no subprocesses, reads only a few folders", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)))
+    .tasks;
+  const start = String(tasks.start).split(/\s+/);
+  assert(!start.some((arg) => arg.startsWith("--allow-run") || arg === "-A"), tasks.start);
+  assert(!start.includes("--allow-read") && !start.includes("--allow-all"), "no unrestricted read");
+  assert(start.includes("--no-prompt"), "a missing permission fails, it never waits at a prompt");
+  // A file outside what the node may read stops it with the variable and the fix.
+  const dir = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "hlswscdn-perm-" });
+  try {
+    await Deno.writeTextFile(`${dir}/keys.pem`, "not read");
+    const { code, stderr } = await runNode({
+      ...TEST_SECRETS,
+      PULL_PUBLIC_KEY_FILE: `${dir}/keys.pem`,
+    });
+    assertEquals(code, 2);
+    assertEquals(stderr.split("\n").length, 1, `one line: ${stderr}`);
+    assertMatch(
+      stderr,
+      /^error: invalid configuration: PULL_PUBLIC_KEY_FILE=".*keys.pem".*--allow-read/,
+    );
+    const envFile = await runNode({ ENV_FILE: `${dir}/.env` });
+    assertEquals(envFile.code, 2);
+    assertMatch(envFile.stderr, /^error: invalid configuration: ENV_FILE=.*--allow-read/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

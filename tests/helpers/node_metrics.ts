@@ -46,12 +46,16 @@ export async function stats(node: NodeProcess, token?: string): Promise<any> {
   return await response.json();
 }
 
-/** The `/stats` entry of one stream on a node (undefined when the node does not have it). */
+/**
+ * The `/stats` entry of one stream on a node (undefined when the node does not have it); with the
+ * operator token it shows the upstream URL of a relayed stream too.
+ */
 export async function streamStats(
   node: NodeProcess,
   id: string,
+  token?: string,
 ): Promise<Record<string, unknown> | undefined> {
-  const streams = (await stats(node)).streams as Record<string, unknown>[];
+  const streams = (await stats(node, token)).streams as Record<string, unknown>[];
   return streams.find((stream) => stream.id === id);
 }
 

@@ -150,11 +150,19 @@ export async function waitForHealth(
   throw new Error(`not ready after ${timeoutMs} ms: ${url}\n${process?.output ?? ""}`);
 }
 
-/** The command of `deno task start` (read from deno.json, so tests run the node exactly as it). */
+/**
+ * The command of `deno task start` (read from deno.json, so tests run the node exactly as it),
+ * with one addition: the node may also read the system's temporary folder, where tests keep the
+ * certificates, keys and `.env` files they make (a production node may not read it).
+ */
 export function nodeCommand(): string[] {
   const tasks = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))).tasks;
   const [, ...args] = String(tasks.start).split(/\s+/);
-  return [Deno.execPath(), ...args];
+  const temp = Deno.env.get("TMPDIR") || "/tmp";
+  return [
+    Deno.execPath(),
+    ...args.map((arg) => arg.startsWith("--allow-read=") ? `${arg},${temp}` : arg),
+  ];
 }
 
 /** Spawns a node process with test secrets on a free port and waits until it is healthy. */

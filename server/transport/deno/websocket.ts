@@ -25,15 +25,27 @@ import type {
 } from "../transport.ts";
 import { normalizeAddress } from "../transport.ts";
 
+const encoder = new TextEncoder();
+
 /** A {@linkcode ServerSocket} over one built-in WebSocket. */
 class DenoServerSocket implements ServerSocket {
   #socket: WebSocket;
+  #ceiling: number;
   #maxMessageSize: number;
 
   constructor(socket: WebSocket, maxMessageSize: number) {
     this.#socket = socket;
     this.#socket.binaryType = "arraybuffer";
+    this.#ceiling = maxMessageSize;
     this.#maxMessageSize = maxMessageSize;
+  }
+
+  /**
+   * The built-in socket reads every frame whole (up to Deno's own 64 MiB) before handing it over,
+   * so the limit is checked only then: it bounds what the node keeps, not what Deno reads.
+   */
+  setMaxMessageSize(bytes: number): void {
+    this.#maxMessageSize = Math.min(bytes, this.#ceiling);
   }
 
   get bufferedAmount(): number {
@@ -44,9 +56,8 @@ class DenoServerSocket implements ServerSocket {
     const socket = this.#socket;
     socket.onmessage = (event: MessageEvent) => {
       const data = event.data;
-      const size = typeof data === "string" ? data.length : (data as ArrayBuffer).byteLength;
       // The built-in socket has no size limit of its own: the frame is already in memory here.
-      if (size > this.#maxMessageSize) {
+      if (this.#tooLarge(data)) {
         listener.onTooLarge();
         this.close(1009, "message too large");
         return;
@@ -56,6 +67,14 @@ class DenoServerSocket implements ServerSocket {
     };
     socket.onclose = (event: CloseEvent) => listener.onClose(event.code, event.reason);
     socket.onerror = () => {};
+  }
+
+  /** Whether a received frame is over the limit (a text frame's UTF-8 bytes counted). */
+  #tooLarge(data: string | ArrayBuffer): boolean {
+    if (typeof data !== "string") return data.byteLength > this.#maxMessageSize;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: most texts need no encoding to be measured.
+    if (data.length * 3 <= this.#maxMessageSize) return false;
+    return encoder.encode(data).byteLength > this.#maxMessageSize;
   }
 
   sendText(frame: TextFrame): void {
@@ -86,6 +105,9 @@ class DenoServerSocket implements ServerSocket {
   }
 }
 
+/** Headers of the answers this adapter makes itself (the node's own carry the same). */
+const PLAIN = { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" };
+
 /** How long a restart waits for the old listener to let go of the port. */
 const REBIND_TIMEOUT_MS = 5000;
 
@@ -102,11 +124,13 @@ export const denoTransport: Transport = {
     ): Response | Promise<Response> => {
       const remoteAddress = normalizeAddress((info.remoteAddr as Deno.NetAddr).hostname);
       const url = new URL(request.url);
-      if (closing) return new Response("shutting down\n", { status: 503 });
+      if (closing) return new Response("shutting down\n", { status: 503, headers: PLAIN });
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return handler.fetch(request, remoteAddress);
       }
-      if (!handler.isWebSocketPath(url.pathname)) return new Response(null, { status: 404 });
+      if (!handler.isWebSocketPath(url.pathname)) {
+        return new Response(null, { status: 404, headers: PLAIN });
+      }
       // The request's headers cannot be read once the upgrade is done: keep a copy.
       const headers = new Headers(request.headers);
       const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
@@ -188,7 +212,7 @@ function serve(
           queueMicrotask(() => resolve({ server: server!, abort, port }));
         },
         onError() {
-          return new Response("internal error", { status: 500 });
+          return new Response("internal error", { status: 500, headers: PLAIN });
         },
         ...(tls ? { cert: tls.cert, key: tls.key } : {}),
       }, handle);

@@ -33,12 +33,38 @@ import { requestUrl, toHeaders, toWebRequest, writeWebResponse } from "./http_br
 
 const TOO_LARGE = 1009;
 
+/** The part of `ws`'s frame parser that holds the size limit (checked from each frame header). */
+interface FrameReceiver {
+  _maxPayload: number;
+}
+
 /**
- * A `ws` socket that lets its owner speak (send `E`) before `ws` closes it for an oversize frame.
- * `ws` closes with 1009 from inside its frame parser, so overriding `close` is the one place to act.
+ * A `ws` socket that lets its owner speak (send `E`) before `ws` closes it for an oversize frame,
+ * and change its size limit while it is open. `ws` closes with 1009 from inside its frame parser,
+ * so overriding `close` is the one place to act. `ws` sets one limit for every socket of a server
+ * and checks it against each frame header in its receiver (`_maxPayload`); `setSocket`, where `ws`
+ * creates that receiver, is where we take hold of it, and a test (`websocket_test.ts`) checks that
+ * the pinned `ws` still works this way.
  */
 class NodeWebSocket extends WebSocket {
   onTooLarge: (() => void) | undefined;
+  #receiver: FrameReceiver | undefined;
+
+  setSocket(socket: Duplex, head: Buffer, options: object): void {
+    // deno-lint-ignore no-explicit-any
+    (WebSocket.prototype as any).setSocket.call(this, socket, head, options);
+    // deno-lint-ignore no-explicit-any
+    const receiver = (this as any)._receiver as FrameReceiver | undefined;
+    if (typeof receiver?._maxPayload !== "number") {
+      throw new Error("this version of ws has no per-socket size limit (_receiver._maxPayload)");
+    }
+    this.#receiver = receiver;
+  }
+
+  /** The largest frame accepted from now on (at least 1 byte: `ws` reads 0 as no limit). */
+  set maxPayload(bytes: number) {
+    this.#receiver!._maxPayload = Math.max(1, Math.floor(bytes));
+  }
 
   override close(code?: number, data?: string | Buffer): void {
     if (code === TOO_LARGE && this.onTooLarge) {
@@ -54,11 +80,17 @@ class NodeWebSocket extends WebSocket {
 class WsServerSocket implements ServerSocket {
   #socket: NodeWebSocket;
   #raw: Duplex;
+  #ceiling: number;
 
-  /** Wraps a `ws` socket and the TCP (or TLS) socket it runs on. */
-  constructor(socket: NodeWebSocket, raw: Duplex) {
+  /** Wraps a `ws` socket and the TCP (or TLS) socket it runs on; `ceiling` is the listener's limit. */
+  constructor(socket: NodeWebSocket, raw: Duplex, ceiling: number) {
     this.#socket = socket;
     this.#raw = raw;
+    this.#ceiling = ceiling;
+  }
+
+  setMaxMessageSize(bytes: number): void {
+    this.#socket.maxPayload = Math.min(bytes, this.#ceiling);
   }
 
   get bufferedAmount(): number {
@@ -184,7 +216,7 @@ export const wsTransport: Transport = {
       sockets.handleUpgrade(request, socket, head, (ws) => {
         const secure = options.tls !== undefined;
         // URL and headers are built only if the node asks for them (most connections never do).
-        handler.onSocket(new WsServerSocket(ws as NodeWebSocket, socket), {
+        handler.onSocket(new WsServerSocket(ws as NodeWebSocket, socket, options.maxMessageSize), {
           get url() {
             return requestUrl(request, secure);
           },

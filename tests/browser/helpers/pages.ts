@@ -63,14 +63,14 @@ export async function openModulePage(
   stream: string,
   options: Record<string, unknown> = {},
 ): Promise<Page> {
-  const page = await browser.page(`${node.httpUrl}/player/watch.html`);
+  const page = await browser.page();
   const config = JSON.stringify({
     cdnServerUrl: node.wsUrl,
     streamId: stream,
     authToken: await pullToken(stream),
     ...options,
   });
-  await page.setContent(`<!doctype html><html><body>
+  const html = `<!doctype html><html><body>
 <video id="video" muted autoplay playsinline style="width:640px;height:360px"></video>
 <script type="module">
 import { HlsWebSocket } from "/player/hls-websocket-cdn.mjs";
@@ -88,7 +88,11 @@ player.addEventListener("latency", (info) => record.latency.push(info));
 player.attachMedia(video);
 player.start();
 video.play().catch(() => {});
-</script></body></html>`);
+</script></body></html>`;
+  // A page of the node's origin without the policy of its watch page (which allows no inline
+  // script): the document of /health, replaced by the embedding page.
+  await page.goto(`${node.httpUrl}/health`);
+  await page.setContent(html);
   return page;
 }
 

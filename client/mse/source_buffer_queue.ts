@@ -57,16 +57,6 @@ export class SourceBufferQueue {
     return this.#queue.length + (this.#current ? 1 : 0);
   }
 
-  /** End of the buffered media, or 0. */
-  get bufferedEnd(): number {
-    try {
-      const ranges = this.buffer.buffered;
-      return ranges.length ? ranges.end(ranges.length - 1) : 0;
-    } catch {
-      return 0;
-    }
-  }
-
   /** Appends bytes. */
   append(data: Uint8Array): Promise<void> {
     return this.#push({ kind: "append", data });

@@ -1,36 +1,22 @@
 /**
- * The player's events and the small typed emitter behind `addEventListener`.
+ * The player's public events and errors: the map of every event to its handler, the payloads
+ * (`LatencyInfo`, `ReconnectInfo`) and `PlayerError`.
  *
  * Handlers receive the payload itself, not an `Event`: `error` handlers get an `Error`, as pages
  * written for the existing player expect (`player.addEventListener("error", (error) => ...)`).
- * A handler that throws is reported to the console and does not stop the player.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Emitter } from "./events.ts";
- * const emitter = new Emitter<{ ping: (n: number) => void }>();
- * let got = 0;
- * emitter.add("ping", (n) => got = n);
- * emitter.emit("ping", 3);
- * assert(got === 3);
+ * import { PlayerError } from "./events.ts";
+ * const error = new PlayerError("TIMEOUT", "no media");
+ * assert(error instanceof Error && error.code === "TIMEOUT" && error.fatal);
  * ```
  * @module
  */
 
+import type { PlayerState } from "./player_state.ts";
 import type { PlayerStats } from "./stats.ts";
-
-/** What the player is doing. */
-export type PlayerState =
-  | "idle"
-  | "connecting"
-  | "buffering"
-  | "playing"
-  | "stalled"
-  | "reconnecting"
-  | "ended"
-  | "failed"
-  | "destroyed";
 
 /** An error the player reports; `fatal` ones end playback. */
 export class PlayerError extends Error {
@@ -94,47 +80,3 @@ export interface HlsWebSocketEventMap {
 
 /** Names of the player's events. */
 export type HlsWebSocketEventName = keyof HlsWebSocketEventMap;
-
-// deno-lint-ignore no-explicit-any
-type AnyHandler = (...args: any[]) => void;
-
-/** A map of listener sets keyed by event name, calling handlers with the payload. */
-export class Emitter<Map extends { [K in keyof Map]: AnyHandler }> {
-  #listeners = new globalThis.Map<keyof Map, Set<AnyHandler>>();
-
-  /** Adds a handler (once per handler, like `EventTarget`). */
-  add<K extends keyof Map>(name: K, handler: Map[K]): void {
-    if (typeof handler !== "function") return;
-    let set = this.#listeners.get(name);
-    if (set === undefined) this.#listeners.set(name, set = new Set());
-    set.add(handler);
-  }
-
-  /** Removes a handler. */
-  remove<K extends keyof Map>(name: K, handler: Map[K]): void {
-    this.#listeners.get(name)?.delete(handler);
-  }
-
-  /** Whether anyone listens to `name`. */
-  has(name: keyof Map): boolean {
-    return (this.#listeners.get(name)?.size ?? 0) > 0;
-  }
-
-  /** Calls every handler of `name` with the payload; a throwing handler is logged and skipped. */
-  emit<K extends keyof Map>(name: K, ...args: Parameters<Map[K]>): void {
-    const set = this.#listeners.get(name);
-    if (set === undefined) return;
-    for (const handler of [...set]) {
-      try {
-        handler(...args);
-      } catch (error) {
-        console.error(`HlsWebSocket: a '${String(name)}' handler threw`, error);
-      }
-    }
-  }
-
-  /** Removes every handler. */
-  clear(): void {
-    this.#listeners.clear();
-  }
-}

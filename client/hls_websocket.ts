@@ -1,9 +1,12 @@
 /**
  * `HlsWebSocket`: the player's public face, with the existing player's options, methods and
  * events, and our extensions (typed `state`, `latency`, `stats`, `reconnect` and `firstframe`
- * events; a `stats` getter). It wires the components: {@linkcode PullConnection} (socket,
- * protocol, reconnection) → {@linkcode MediaBuffer} (path choice, transmuxing, SourceBuffer
- * queues, trimming) → {@linkcode LatencyController} (delay, rate, jumps, stalls, wall clock).
+ * events; a `stats` getter). It wires the pipeline, one stage into the next:
+ *
+ * {@linkcode PullConnection} (socket, protocol, reconnection) → {@linkcode StreamProbe} (codecs,
+ * first timestamps) → {@linkcode StartGate} (chunks that come before a media element or before
+ * the codecs) → a {@linkcode PlaybackPath} (`playback_choice.ts`: MSE today) →
+ * {@linkcode LatencyController} (delay, rate, jumps, stalls, wall clock).
  *
  * @example
  * ```ts ignore
@@ -17,17 +20,15 @@
  */
 
 import { type MediaChunk, PullConnection } from "./connection.ts";
-import {
-  Emitter,
-  type HlsWebSocketEventMap,
-  type LatencyInfo,
-  PlayerError,
-  type PlayerState,
-} from "./events.ts";
+import { type HlsWebSocketEventMap, type LatencyInfo, PlayerError } from "./events.ts";
 import { LatencyController } from "./latency/latency_controller.ts";
-import { MediaBuffer } from "./media/media_buffer.ts";
-import { canPlayThroughMse } from "./media/media_source.ts";
+import type { PlaybackPath, ProbedChunk } from "./media/playback_path.ts";
+import { StartGate } from "./media/start_gate.ts";
+import { StreamProbe } from "./media/stream_probe.ts";
 import { type HlsWebSocketOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import { PayloadEvents } from "./payload_events.ts";
+import { canPlay, createPlaybackPath } from "./playback_choice.ts";
+import type { PlayerState } from "./player_state.ts";
 import { type PlayerStats, RateWindow } from "./stats.ts";
 
 /** The URL of the script that defined the player (classic `<script>` pages), read at load time. */
@@ -49,17 +50,19 @@ function defaultWorkerUrl(): string | undefined {
 export class HlsWebSocket {
   /** Whether this browser can play through Media Source Extensions (else use native HLS). */
   static isSupported(): boolean {
-    return canPlayThroughMse();
+    return canPlay();
   }
 
   #options: ResolvedOptions;
-  #emitter = new Emitter<HlsWebSocketEventMap>();
+  #events = new PayloadEvents<HlsWebSocketEventMap>("HlsWebSocket");
   #state: PlayerState = "idle";
   #connection: PullConnection | null = null;
+  #probe = new StreamProbe();
+  #gate: StartGate<ProbedChunk>;
   #media: HTMLMediaElement | null = null;
-  #buffer: MediaBuffer | null = null;
+  #path: PlaybackPath | null = null;
+  #pathConfigured = false;
   #controller: LatencyController | null = null;
-  #held: MediaChunk[] = [];
   #startedAt: number | null = null;
   #firstFrameMs: number | null = null;
   #bytes = new RateWindow(5000);
@@ -74,6 +77,7 @@ export class HlsWebSocket {
   /** Checks the options (throws a `TypeError` naming a bad one); connects only on `start()`. */
   constructor(options: HlsWebSocketOptions) {
     this.#options = resolveOptions(options);
+    this.#gate = new StartGate(this.#options.maxFragmentQueueLength);
   }
 
   /** What the player is doing. */
@@ -95,7 +99,7 @@ export class HlsWebSocket {
   get stats(): PlayerStats {
     const now = performance.now();
     const latest = this.#controller?.latest;
-    const quality = (this.#media as HTMLVideoElement | null)?.getVideoPlaybackQuality?.();
+    const path = this.#path?.stats();
     const counters = this.#connection?.counters;
     return {
       state: this.#state,
@@ -105,18 +109,18 @@ export class HlsWebSocket {
       bufferLength: latest?.bufferLength ?? 0,
       bitrate: Math.round(this.#bytes.perSecond(now) * 8),
       bytesReceived: counters?.bytes ?? 0,
-      droppedFrames: quality?.droppedVideoFrames ?? 0,
-      decodedFrames: quality?.totalVideoFrames ?? 0,
+      droppedFrames: path?.droppedFrames ?? 0,
+      decodedFrames: path?.decodedFrames ?? 0,
       reconnects: counters?.reconnects ?? 0,
       stalls: this.#stalls,
       jumps: this.#jumps,
       parts: counters?.parts ?? false,
-      mediaPath: this.#buffer?.path ?? null,
-      worker: this.#buffer?.inWorker ?? false,
-      codecs: this.#buffer?.codecs ?? "",
+      mediaPath: path?.mediaPath ?? null,
+      worker: path?.worker ?? false,
+      codecs: this.#path !== null ? this.#probe.codecs.join(",") : "",
       timeToFirstFrame: this.#firstFrameMs,
       appendLatency: this.#appendMs.mean(now),
-      playbackRate: this.#media?.playbackRate ?? 1,
+      playbackRate: this.#path?.position().rate ?? this.#media?.playbackRate ?? 1,
     };
   }
 
@@ -125,7 +129,7 @@ export class HlsWebSocket {
     name: K,
     handler: HlsWebSocketEventMap[K],
   ): void {
-    this.#emitter.add(name, handler);
+    this.#events.add(name, handler);
   }
 
   /** Removes an event handler. */
@@ -133,7 +137,7 @@ export class HlsWebSocket {
     name: K,
     handler: HlsWebSocketEventMap[K],
   ): void {
-    this.#emitter.remove(name, handler);
+    this.#events.remove(name, handler);
   }
 
   #log = (message: string): void => {
@@ -145,7 +149,7 @@ export class HlsWebSocket {
     const previous = this.#state;
     this.#state = state;
     this.#log(`state ${previous} -> ${state}`);
-    this.#emitter.emit("state", state, previous);
+    this.#events.notify("state", state, previous);
   }
 
   /** Connects to the node and pulls the stream. */
@@ -171,7 +175,7 @@ export class HlsWebSocket {
       },
       reconnect: (info) => {
         this.#setState("reconnecting");
-        this.#emitter.emit("reconnect", info);
+        this.#events.notify("reconnect", info);
       },
       ended: () => this.#onEnded(),
       failed: (error) => this.#fail(error),
@@ -180,17 +184,30 @@ export class HlsWebSocket {
     this.#statsTimer = setInterval(() => this.#everySecond(), 1000);
   }
 
+  /** Stage 2: every chunk is probed, then goes to the media path, or waits at the start gate. */
   #onChunk(chunk: MediaChunk): void {
     this.#bytes.add(performance.now(), chunk.data.byteLength);
     if (this.#state === "reconnecting" || this.#state === "connecting") this.#setState("buffering");
-    if (this.#buffer !== null) {
-      this.#buffer.push(chunk);
+    const probed: ProbedChunk = { ...chunk, firstPts: this.#probe.probe(chunk.data).firstPts };
+    if (this.#pathConfigured) {
+      this.#path!.push(probed);
       return;
     }
-    // No media element yet: keep the chunks since the latest fragment start.
-    if (chunk.starts) this.#held = [];
-    this.#held.push(chunk);
-    if (this.#held.length > this.#options.maxFragmentQueueLength) this.#held.shift();
+    this.#gate.hold(probed);
+    this.#openGate();
+  }
+
+  /** Once a path exists and the codecs are known: set it up and let the held chunks through. */
+  #openGate(): void {
+    const path = this.#path;
+    if (path === null || this.#gate.length === 0) return;
+    if (!this.#probe.complete) {
+      this.#log("no codec information yet: chunk kept");
+      return;
+    }
+    path.configure(this.#probe.tracks);
+    this.#pathConfigured = true;
+    for (const chunk of this.#gate.take()) path.push(chunk);
   }
 
   /** Plays into `media` (a `<video>` or `<audio>`); replaces an element attached before. */
@@ -199,42 +216,35 @@ export class HlsWebSocket {
     if (this.#media !== null) this.detachMedia();
     this.#media = media;
     const options = this.#options;
-    this.#controller = new LatencyController(media, {
-      delay: options.delay,
-      maxDelay: options.maxDelay,
-      maxRate: options.maxCatchUpRate,
-    }, {
-      info: (info) => this.#emitter.emit("latency", info),
-      seeked: (reason) => {
-        this.#log(`seek: ${reason}`);
-        if (reason === "jump" || reason === "gap" || reason === "stuck") this.#jumps++;
-      },
-      stalled: () => {
-        this.#stalls++;
-        this.#setState("stalled");
-      },
-    });
-    this.#buffer = new MediaBuffer(media, {
+    const path = createPlaybackPath(media, {
       mediaPath: options.mediaPath,
       workerUrl: options.worker ? options.workerUrl ?? defaultWorkerUrl() : undefined,
       maxFragmentQueueLength: options.maxFragmentQueueLength,
       maxSegmentQueueLength: options.maxSegmentQueueLength,
       log: options.debug ? this.#log : undefined,
-    }, {
-      appended: (info) => {
-        const controller = this.#controller;
-        if (controller === null || this.#buffer === null) return;
-        this.#appendMs.add(performance.now(), info.appendMs);
-        if (info.start !== undefined && info.chunk.time !== undefined) {
-          controller.wallClock.add(info.start, info.chunk.time);
-        }
-        const parts = this.#connection?.counters.parts ?? false;
-        const chunk = info.chunk;
-        controller.setWholeFragments(!parts && chunk.kind === "fragment" ? chunk.duration ?? 0 : 0);
-        controller.arrived(this.#buffer.bufferedEnd, this.#buffer.pending > 0);
-      },
-      error: (error) => this.#fail(error),
     });
+    path.addEventListener("appended", (event) => {
+      this.#appendMs.add(performance.now(), event.detail.appendMs);
+    });
+    path.addEventListener("error", (event) => this.#fail(event.detail));
+    const controller = new LatencyController(path, {
+      delay: options.delay,
+      maxDelay: options.maxDelay,
+      maxRate: options.maxCatchUpRate,
+      nodeSendsParts: () => this.#connection?.counters.parts ?? false,
+    });
+    controller.addEventListener("latency", (event) => this.#events.notify("latency", event.detail));
+    controller.addEventListener("seeked", (event) => {
+      const reason = event.detail;
+      this.#log(`seek: ${reason}`);
+      if (reason === "jump" || reason === "gap" || reason === "stuck") this.#jumps++;
+    });
+    controller.addEventListener("stalled", () => {
+      this.#stalls++;
+      this.#setState("stalled");
+    });
+    this.#path = path;
+    this.#controller = controller;
     const listen = (name: string, handler: () => void) => {
       media.addEventListener(name, handler);
       this.#mediaListeners.push([name, handler]);
@@ -247,16 +257,14 @@ export class HlsWebSocket {
     listen("canplay", () => {
       if (media.autoplay && media.paused) media.play().catch(() => {});
     });
-    const held = this.#held;
-    this.#held = [];
-    for (const chunk of held) this.#buffer.push(chunk);
+    this.#openGate();
   }
 
   #onFirstFrame(): void {
     if (this.#firstFrameMs !== null || this.#startedAt === null) return;
     this.#firstFrameMs = Math.round(performance.now() - this.#startedAt);
     this.#log(`first frame after ${this.#firstFrameMs} ms`);
-    this.#emitter.emit("firstframe", this.#firstFrameMs);
+    this.#events.notify("firstframe", this.#firstFrameMs);
   }
 
   /** Stops playing into the media element (the connection stays; `attachMedia` resumes). */
@@ -267,8 +275,9 @@ export class HlsWebSocket {
     this.#mediaListeners = [];
     this.#controller?.destroy();
     this.#controller = null;
-    this.#buffer?.destroy();
-    this.#buffer = null;
+    this.#path?.destroy();
+    this.#path = null;
+    this.#pathConfigured = false;
     this.#media = null;
   }
 
@@ -282,12 +291,11 @@ export class HlsWebSocket {
 
   #everySecond(): void {
     const controller = this.#controller;
-    const media = this.#media;
-    if (controller !== null && media !== null && this.#buffer !== null) {
+    if (controller !== null && this.#path !== null) {
       const maxBuffer = this.#options.maxBufferDuration ?? Math.max(6, 2 * controller.maxDelay);
-      this.#buffer.trim(media.currentTime, Math.max(1, maxBuffer - controller.targetDelay));
+      this.#path.trim(Math.max(1, maxBuffer - controller.targetDelay));
     }
-    if (this.#emitter.has("stats")) this.#emitter.emit("stats", this.stats);
+    if (this.#events.has("stats")) this.#events.notify("stats", this.stats);
   }
 
   #onEnded(): void {
@@ -296,9 +304,9 @@ export class HlsWebSocket {
     const finish = () => {
       if (this.#destroyed) return;
       this.#setState("ended");
-      this.#emitter.emit("ended");
+      this.#events.notify("ended");
     };
-    if (this.#buffer !== null) this.#buffer.endOfStream().then(finish, finish);
+    if (this.#path !== null) this.#path.endOfStream().then(finish, finish);
     else finish();
   }
 
@@ -307,14 +315,14 @@ export class HlsWebSocket {
     this.#log(`error ${error.code}: ${error.message}`);
     this.#connection?.destroy();
     this.#setState("failed");
-    this.#emitter.emit("error", error);
+    this.#events.notify("error", error);
     this.#emitClose();
   }
 
   #emitClose(): void {
     if (this.#closeEmitted) return;
     this.#closeEmitted = true;
-    this.#emitter.emit("close");
+    this.#events.notify("close");
   }
 
   /** Closes the connection, stops the worker, detaches the media, removes every handler. */
@@ -324,11 +332,11 @@ export class HlsWebSocket {
     this.#connection = null;
     clearInterval(this.#statsTimer);
     this.detachMedia();
-    this.#held = [];
+    this.#gate.take();
     if (this.#startedAt !== null) this.#emitClose();
     this.#setState("destroyed");
     this.#destroyed = true;
-    this.#emitter.clear();
+    this.#events.clear();
   }
 }
 

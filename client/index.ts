@@ -22,9 +22,9 @@ export {
   type HlsWebSocketEventName,
   type LatencyInfo,
   PlayerError,
-  type PlayerState,
   type ReconnectInfo,
 } from "./events.ts";
+export type { PlayerState } from "./player_state.ts";
 export type { HlsWebSocketOptions, MediaPath } from "./options.ts";
 export type { PlayerStats } from "./stats.ts";
 export { HlsWebSocket as default } from "./hls_websocket.ts";

@@ -35,7 +35,7 @@ export interface HlsWebSocketOptions {
   maxBufferDuration?: number;
   /** Sent as `max_initial_fragments`: buffered fragments the node sends before live ones. @default 1 */
   maxInitialFragments?: number;
-  /** Fragments and parts waiting to be transmuxed; beyond it the oldest are dropped and the player resyncs. @default 32 */
+  /** Fragments and parts waiting to be appended, or held until media is attached and the codecs are known; beyond it the player skips to the next fragment start (while waiting to start, keeps the newest keyframe and what follows). @default 32 */
   maxFragmentQueueLength?: number;
   /** Segments waiting to be appended to a SourceBuffer; beyond it the player resyncs. @default 32 */
   maxSegmentQueueLength?: number;

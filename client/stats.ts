@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { PlayerState } from "./events.ts";
+import type { PlayerState } from "./player_state.ts";
 
 /** A snapshot of the player, from the `stats` getter and the `stats` event. */
 export interface PlayerStats {

@@ -1,14 +1,18 @@
 /**
- * Holds the delay behind live on a media element: four times a second it estimates where live is
+ * Holds the delay behind live on a media path: four times a second it estimates where live is
  * (the newest media received, moved forward by the time since it came), raises the target when
  * the stream's delivery needs more (the largest recent gap between arrivals plus a margin), and
- * applies {@linkcode decide}: a slightly faster or slower rate, or a seek. It also reports the
- * latency, from the publisher's clock when the stream carries one.
+ * applies {@linkcode decide}: a seek, and a faster or slower rate on a path that catches up by
+ * rate, or dropped frames on one that catches up by dropping. It also reports the latency, from
+ * the publisher's clock when the stream carries one.
+ *
+ * It talks only to the {@linkcode PlaybackPath} interface: it learns of arrivals from the path's
+ * `appended` events and reads `position()` and `buffered()`.
  *
  * @example
  * ```ts ignore
- * const controller = new LatencyController(video, { delay: 0.5, maxRate: 1.1 }, { info, jumped, stalled });
- * controller.arrived(bufferedEnd);      // after each append
+ * const controller = new LatencyController(path, { delay: 0.5, maxRate: 1.1 });
+ * controller.addEventListener("latency", (event) => console.log(event.detail.delay));
  * controller.setDelay(1, 3);            // while playing
  * controller.destroy();
  * ```
@@ -16,30 +20,40 @@
  */
 
 import type { LatencyInfo } from "../events.ts";
-import { decide } from "./latency_control.ts";
+import type { AppendedChunk, PlaybackPath } from "../media/playback_path.ts";
+import { DEFAULT_MAX_DELAY_MARGIN } from "../options.ts";
+import { type DetailEvents, TypedEventTarget } from "../../shared/typed_event_target.ts";
+import { type ControlDecision, decide } from "./latency_control.ts";
 import { WallClock } from "./wall_clock.ts";
 
 /** How the controller is set up. */
 export interface LatencyControllerOptions {
   /** Wanted delay behind live, seconds. */
   delay: number;
-  /** Jump beyond this delay (seconds); default: target + 1.5. */
+  /** Jump beyond this delay (seconds). @default target + DEFAULT_MAX_DELAY_MARGIN */
   maxDelay?: number;
   /** Fastest catch-up rate. */
   maxRate: number;
-  /** Tick period in ms. @default 250 */
+  /** Tick period in ms; 0 for none (the owner calls `tick()`). @default 250 */
   intervalMs?: number;
+  /** Whether the node sends parts (else whole fragments set the floor of the delay). */
+  nodeSendsParts?: () => boolean;
+  /** The clock, in ms. @default performance.now */
+  now?: () => number;
 }
 
+/** Why the controller moved the playhead. */
+export type SeekReason = ControlDecision["reason"];
+
 /** What the controller reports. */
-export interface LatencyControllerHandlers {
+export type LatencyControllerEventMap = DetailEvents<{
   /** A measurement, each tick once media plays. */
-  info(info: LatencyInfo): void;
-  /** The controller seeked (`start`, `jump`, `gap`, `stuck`). */
-  seeked?(reason: string): void;
+  latency: LatencyInfo;
+  /** The controller moved the playhead (`start`, `jump`, `gap`, `stuck`). */
+  seeked: SeekReason;
   /** Playback ran out of media. */
-  stalled?(): void;
-}
+  stalled: undefined;
+}>;
 
 /** Safety margin over the largest recent arrival gap: this many seconds plus a tenth of the gap. */
 const FLOOR_MARGIN = 0.15;
@@ -47,34 +61,36 @@ const FLOOR_MARGIN = 0.15;
 const GAP_HISTORY = 24;
 /** How long an early decision waits after the last append of a burst, in ms. */
 const BURST_MS = 10;
+/** `maxDelay` stays at least this far above the target, in seconds. */
+const MIN_MAX_DELAY_MARGIN = 0.5;
 
-/** Keeps a media element at a delay behind live. */
-export class LatencyController {
-  /** The publisher's clock on the media timeline. */
-  readonly wallClock: WallClock = new WallClock();
-  #media: HTMLMediaElement;
+/** Keeps a media path at a delay behind live. */
+export class LatencyController extends TypedEventTarget<LatencyControllerEventMap> {
+  #wallClock = new WallClock();
+  #path: PlaybackPath;
   #options: LatencyControllerOptions;
-  #handlers: LatencyControllerHandlers;
-  #timer: ReturnType<typeof setInterval>;
+  #now: () => number;
+  #timer: ReturnType<typeof setInterval> | undefined;
   #soon: ReturnType<typeof setTimeout> | undefined;
   #lastArrival: { at: number; end: number } | null = null;
   #gaps: number[] = [];
   #wholeFragmentSeconds = 0;
   #lastTime = -1;
-  #lastMoveAt = performance.now();
+  #lastMoveAt: number;
   #stalled = false;
   #latest: LatencyInfo | null = null;
+  #onAppended = (event: CustomEvent<AppendedChunk>) => this.#appended(event.detail);
 
-  /** Starts ticking. */
-  constructor(
-    media: HTMLMediaElement,
-    options: LatencyControllerOptions,
-    handlers: LatencyControllerHandlers,
-  ) {
-    this.#media = media;
+  /** Follows `path`'s arrivals and starts ticking. */
+  constructor(path: PlaybackPath, options: LatencyControllerOptions) {
+    super();
+    this.#path = path;
     this.#options = { ...options };
-    this.#handlers = handlers;
-    this.#timer = setInterval(() => this.#tick(), options.intervalMs ?? 250);
+    this.#now = options.now ?? (() => performance.now());
+    this.#lastMoveAt = this.#now();
+    path.addEventListener("appended", this.#onAppended);
+    const intervalMs = options.intervalMs ?? 250;
+    if (intervalMs > 0) this.#timer = setInterval(() => this.tick(), intervalMs);
   }
 
   /** The last measurement. */
@@ -93,7 +109,9 @@ export class LatencyController {
   get maxDelay(): number {
     const target = this.targetDelay;
     const wanted = this.#options.maxDelay;
-    return wanted === undefined ? target + 1.5 : Math.max(wanted, target + 0.5);
+    return wanted === undefined
+      ? target + DEFAULT_MAX_DELAY_MARGIN
+      : Math.max(wanted, target + MIN_MAX_DELAY_MARGIN);
   }
 
   /** Changes the wanted delay (and maximum) while playing. */
@@ -102,13 +120,25 @@ export class LatencyController {
     this.#options.maxDelay = maxDelay;
   }
 
+  /** A chunk reached the buffers: anchor the publisher's clock, and note the arrival. */
+  #appended({ chunk, start }: AppendedChunk): void {
+    if (start !== undefined && chunk.time !== undefined) this.#wallClock.add(start, chunk.time);
+    // Whole fragments (the node sends no parts): the delay must cover one fragment from the
+    // start, before any gap between arrivals was measured.
+    const parts = this.#options.nodeSendsParts?.() ?? false;
+    this.#wholeFragmentSeconds = !parts && chunk.kind === "fragment" ? chunk.duration ?? 0 : 0;
+    const buffered = this.#path.buffered();
+    const bufferedEnd = buffered.length > 0 ? buffered[buffered.length - 1][1] : 0;
+    this.#arrived(bufferedEnd, this.#path.pending > 0);
+  }
+
   /**
    * Media was appended; `bufferedEnd` is the new end of the buffer. `more` says that chunks
    * already received are still on their way to the buffer (a burst: the newest fragment and the
    * parts made so far), so a start position is not chosen yet.
    */
-  arrived(bufferedEnd: number, more = false): void {
-    const now = performance.now();
+  #arrived(bufferedEnd: number, more: boolean): void {
+    const now = this.#now();
     const last = this.#lastArrival;
     if (last !== null && bufferedEnd > last.end + 0.001) {
       const gap = (now - last.at) / 1000;
@@ -123,25 +153,12 @@ export class LatencyController {
     }
     // No frame at the playhead (not started, or run dry): decide as soon as the burst is in the
     // buffer, not at the next tick.
-    if (!more && this.#media.readyState < 2 && this.#soon === undefined) {
+    if (!more && !this.#path.position().hasFrame && this.#soon === undefined) {
       this.#soon = setTimeout(() => {
         this.#soon = undefined;
-        this.#tick();
+        this.tick();
       }, BURST_MS);
     }
-  }
-
-  /**
-   * Media comes in whole fragments of this many seconds (the node sends no parts): the delay must
-   * cover one fragment from the start, before any gap between arrivals was measured. 0 for parts.
-   */
-  setWholeFragments(seconds: number): void {
-    this.#wholeFragmentSeconds = seconds;
-  }
-
-  /** Forgets arrival history (after a new timeline or a reconnection). */
-  resetArrivals(): void {
-    this.#lastArrival = null;
   }
 
   #typicalGap(): number {
@@ -150,33 +167,26 @@ export class LatencyController {
     return sorted[Math.floor(sorted.length / 2)];
   }
 
-  #ranges(): Array<[number, number]> {
-    const ranges = this.#media.buffered;
-    const list: Array<[number, number]> = [];
-    for (let index = 0; index < ranges.length; index++) {
-      list.push([ranges.start(index), ranges.end(index)]);
-    }
-    return list;
-  }
-
-  #tick(): void {
-    const media = this.#media;
+  /** Decides once, now (the controller's timer does this every `intervalMs`). */
+  tick(): void {
+    const path = this.#path;
     const arrival = this.#lastArrival;
     if (arrival === null) return;
-    const now = performance.now();
-    const currentTime = media.currentTime;
-    if (Math.abs(currentTime - this.#lastTime) > 0.001 || media.paused || media.seeking) {
+    const now = this.#now();
+    const position = path.position();
+    const currentTime = position.currentTime;
+    if (Math.abs(currentTime - this.#lastTime) > 0.001 || position.paused || position.seeking) {
       this.#lastTime = currentTime;
       this.#lastMoveAt = now;
     }
-    const buffered = this.#ranges();
+    const buffered = path.buffered();
     const since = Math.min((now - arrival.at) / 1000, this.#typicalGap());
     const liveEdge = arrival.end + since;
     const target = this.targetDelay;
-    const stuckMs = media.readyState >= 3 ? now - this.#lastMoveAt : 0;
+    const stuckMs = position.canPlay ? now - this.#lastMoveAt : 0;
     const decision = decide({
       currentTime,
-      paused: media.paused && currentTime > 0,
+      paused: position.paused && currentTime > 0,
       stuckMs,
       buffered,
       liveEdge,
@@ -185,34 +195,40 @@ export class LatencyController {
       maxRate: this.#options.maxRate,
     });
     if (decision.seekTo !== undefined && Math.abs(decision.seekTo - currentTime) > 0.01) {
-      media.currentTime = decision.seekTo;
+      path.seek(decision.seekTo);
       this.#lastMoveAt = now;
-      this.#handlers.seeked?.(decision.reason);
+      this.emit("seeked", decision.reason);
     }
-    if (Math.abs(media.playbackRate - decision.rate) > 0.005) media.playbackRate = decision.rate;
+    if (path.catchUp === "rate") {
+      if (Math.abs(position.rate - decision.rate) > 0.005) path.setRate(decision.rate);
+    } else if (decision.reason === "catch-up") {
+      path.dropUntil(liveEdge - target);
+    }
     const ahead = buffered.find(([start, end]) => currentTime >= start && currentTime <= end);
     const bufferLength = ahead ? ahead[1] - currentTime : 0;
-    const starving = !media.paused && media.readyState < 3 && bufferLength < 0.1 && currentTime > 0;
-    if (starving && !this.#stalled) this.#handlers.stalled?.();
+    const starving = !position.paused && !position.canPlay && bufferLength < 0.1 &&
+      currentTime > 0;
+    if (starving && !this.#stalled) this.emit("stalled");
     this.#stalled = starving;
-    const wall = this.wallClock.wallAt(currentTime);
+    const wall = this.#wallClock.wallAt(currentTime);
     this.#latest = {
       latency: wall === undefined || currentTime === 0 ? null : (Date.now() - wall) / 1000,
       delay: Math.max(0, liveEdge - currentTime),
       targetDelay: target,
       bufferLength,
-      playbackRate: media.playbackRate,
+      playbackRate: path.position().rate,
     };
-    this.wallClock.trim(currentTime - 10);
-    this.#handlers.info(this.#latest);
+    this.#wallClock.trim(currentTime - 10);
+    this.emit("latency", this.#latest);
   }
 
-  /** Stops ticking and puts the rate back to 1. */
+  /** Stops ticking, stops following the path, and puts the rate back to 1. */
   destroy(): void {
     clearInterval(this.#timer);
     clearTimeout(this.#soon);
+    this.#path.removeEventListener("appended", this.#onAppended);
     try {
-      if (this.#media.playbackRate !== 1) this.#media.playbackRate = 1;
+      if (this.#path.catchUp === "rate" && this.#path.position().rate !== 1) this.#path.setRate(1);
     } catch { /* element gone */ }
   }
 }

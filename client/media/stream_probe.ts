@@ -38,6 +38,16 @@ export interface ChunkInfo {
   firstPts?: number;
 }
 
+/** The stream's tracks as the probe named them: what a media path is set up for. */
+export interface StreamTracks {
+  /** `avc1.PPCCLL` when the stream has H.264 video. */
+  video?: string;
+  /** `mp4a.40.N` when the stream has AAC audio. */
+  audio?: string;
+  /** The program's streams the player cannot play, described (HEVC video, other audio codecs). */
+  unsupported: string[];
+}
+
 /** Reads chunks of one MPEG-TS stream in order, remembering its program and codecs. */
 export class StreamProbe {
   #program = new ProgramTracker();
@@ -98,6 +108,11 @@ export class StreamProbe {
     return [this.#videoCodec, this.#audioCodec].filter((codec): codec is string =>
       codec !== undefined
     );
+  }
+
+  /** The tracks as named so far (complete once {@linkcode complete} is true). */
+  get tracks(): StreamTracks {
+    return { video: this.#videoCodec, audio: this.#audioCodec, unsupported: this.unsupported };
   }
 
   /** Reads one chunk: tables, codec headers, and the first PTS of its main stream. */

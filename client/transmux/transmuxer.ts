@@ -17,14 +17,14 @@
 
 import { TransmuxCore, type TransmuxOutput } from "./transmux_core.ts";
 
-/** A request to the worker; `reset: "all"` starts a fresh converter. */
+/** A request to the worker. */
 export interface TransmuxRequest {
   /** Request number. */
   id: number;
   /** MPEG-TS bytes. */
   data: Uint8Array;
   /** Forget the timeline first. */
-  reset: boolean | "all";
+  reset: boolean;
 }
 
 /** An answer from the worker (`id` -1 is its ready signal). */
@@ -134,15 +134,6 @@ export class Transmuxer {
       this.#waiting.set(id, item);
       this.#worker.postMessage({ id, data, reset } satisfies TransmuxRequest);
     });
-  }
-
-  /** Drops the converter's state (after a resync); pending chunks are still answered. */
-  restart(): void {
-    if (this.#worker !== null) {
-      this.#worker.postMessage(
-        { id: this.#nextId++, data: new Uint8Array(0), reset: "all" } satisfies TransmuxRequest,
-      );
-    } else this.#inline = null;
   }
 
   #stopWorker(): void {

@@ -12,13 +12,12 @@ import { TransmuxCore } from "./transmux_core.ts";
 import type { TransmuxRequest, TransmuxResponse } from "./transmuxer.ts";
 
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
-let core = new TransmuxCore();
+const core = new TransmuxCore();
 
 scope.onmessage = (event: MessageEvent<TransmuxRequest>) => {
   const { id, data, reset } = event.data;
   try {
-    if (reset === "all") core = new TransmuxCore();
-    const output = core.transmux(data, reset === true);
+    const output = core.transmux(data, reset);
     const transfer: ArrayBuffer[] = [];
     for (const segment of [output.video, output.audio]) {
       if (segment === undefined) continue;

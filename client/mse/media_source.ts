@@ -55,6 +55,15 @@ export function canPlayThroughMse(): boolean {
     isTypeSupported('video/mp2t; codecs="avc1.42E01E,mp4a.40.2"');
 }
 
+/** `TimeRanges` as a list of `[start, end]` pairs, in order. */
+export function rangeList(ranges: TimeRanges): Array<[number, number]> {
+  const list: Array<[number, number]> = [];
+  for (let index = 0; index < ranges.length; index++) {
+    list.push([ranges.start(index), ranges.end(index)]);
+  }
+  return list;
+}
+
 /** An open MediaSource attached to a media element. */
 export interface OpenedMediaSource {
   /** The MediaSource. */

@@ -41,8 +41,15 @@ export class SourceBufferQueue {
   #queue: Queued[] = [];
   #current: Queued | null = null;
   #destroyed = false;
-  #onUpdateEnd = () => this.#finish(null);
-  #onError = () => this.#finish(new Error("SourceBuffer error"));
+  #failure: Error | null = null;
+  // MSE fires `updateend` after `error` too: the operation ends there, failed or not, so that
+  // the next one never starts before the `updateend` of the one before.
+  #onUpdateEnd = () => {
+    const failure = this.#failure;
+    this.#failure = null;
+    this.#finish(failure);
+  };
+  #onError = () => this.#failure = new Error("SourceBuffer error");
 
   /** Takes over a SourceBuffer. */
   constructor(buffer: SourceBuffer, options: SourceBufferQueueOptions = {}) {
@@ -55,16 +62,6 @@ export class SourceBufferQueue {
   /** Operations waiting or running. */
   get length(): number {
     return this.#queue.length + (this.#current ? 1 : 0);
-  }
-
-  /** End of the buffered media, or 0. */
-  get bufferedEnd(): number {
-    try {
-      const ranges = this.buffer.buffered;
-      return ranges.length ? ranges.end(ranges.length - 1) : 0;
-    } catch {
-      return 0;
-    }
   }
 
   /** Appends bytes. */

@@ -182,6 +182,8 @@ export interface TimeoutConfig {
   upstreamSeconds: number;
   /** `SHUTDOWN_TIMEOUT_SECONDS`: longest graceful shutdown before exit. @default 10 */
   shutdownSeconds: number;
+  /** `PUBLISHER_GRACE_SECONDS`: how long a stream waits for a publisher that vanished without `CLOSE`; 0 ends it at once. @default 5 */
+  publisherGraceSeconds: number;
   /** `HTTP_REQUEST_TIMEOUT_SECONDS`: a new connection must send its HTTP request (or upgrade) within this (`ws` transport). @default 10 */
   requestSeconds: number;
 }
@@ -429,6 +431,7 @@ export function parseConfig(
       idleSeconds: read.number("IDLE_TIMEOUT_SECONDS", 60, 0.1, DAY),
       upstreamSeconds: read.number("UPSTREAM_TIMEOUT_SECONDS", 10, 0.1, 3600),
       shutdownSeconds: read.number("SHUTDOWN_TIMEOUT_SECONDS", 10, 0, 3600),
+      publisherGraceSeconds: read.number("PUBLISHER_GRACE_SECONDS", 5, 0, 3600),
       requestSeconds: read.number("HTTP_REQUEST_TIMEOUT_SECONDS", 10, 0.1, 3600),
     },
     servePlayer: read.boolean("SERVE_PLAYER", true),

@@ -130,8 +130,10 @@ export interface AuthConfig {
 export interface OperatorConfig {
   /** `OPERATOR_TOKEN`: bearer token of the operator page (`/operator`); empty turns the page off. @default "" */
   token: string;
-  /** `STATS_PUBLIC`: `/stats` and `/metrics` answer without the operator token. @default true */
+  /** `STATS_PUBLIC=YES`: `/stats` (it lists stream ids) answers without the operator token. @default false */
   statsPublic: boolean;
+  /** `/metrics` (no stream ids) answers without the operator token; only `STATS_PUBLIC=NO` closes it. @default true */
+  metricsPublic: boolean;
 }
 
 /** Per-address limits (`RATE_LIMIT_*`). */
@@ -237,7 +239,9 @@ const MIN_OPERATOR_TOKEN_LENGTH = 16;
 
 function readOperator(read: EnvReader): OperatorConfig {
   const token = read.string("OPERATOR_TOKEN").trim();
-  const statsPublic = read.boolean("STATS_PUBLIC", true);
+  // Unset: /metrics open, /stats with the token. YES: both open. NO: both with the token.
+  const explicit = read.string("STATS_PUBLIC").trim() !== "";
+  const statsPublic = read.boolean("STATS_PUBLIC", false);
   if (token !== "" && token.length < MIN_OPERATOR_TOKEN_LENGTH) {
     throw new ConfigError(
       "OPERATOR_TOKEN",
@@ -245,14 +249,14 @@ function readOperator(read: EnvReader): OperatorConfig {
       `too short: use at least ${MIN_OPERATOR_TOKEN_LENGTH} random characters`,
     );
   }
-  if (!statsPublic && token === "") {
+  if (explicit && !statsPublic && token === "") {
     throw new ConfigError(
       "STATS_PUBLIC",
       "NO",
       "needs OPERATOR_TOKEN (the token that opens /stats)",
     );
   }
-  return { token, statsPublic };
+  return { token, statsPublic, metricsPublic: statsPublic || !explicit };
 }
 
 /**

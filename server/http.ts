@@ -47,12 +47,12 @@ async function route(node: CdnNode, request: Request, url: URL): Promise<Respons
     case "/health":
       return node.shuttingDown ? text("shutting down", 503) : text("OK - HLS WebSocket CDN");
     case "/metrics":
-      if (!statsAllowed(node, request)) return unauthorized();
+      if (!allowed(node, request, node.config.operator.metricsPublic)) return unauthorized();
       return new Response(await node.metrics.registry.metrics(), {
         headers: { "content-type": node.metrics.registry.contentType, "cache-control": "no-store" },
       });
     case "/stats":
-      if (!statsAllowed(node, request)) return unauthorized();
+      if (!allowed(node, request, node.config.operator.statsPublic)) return unauthorized(node);
       return Response.json(await nodeStats(node), { headers: { "cache-control": "no-store" } });
     case "/operator":
       return operator(node, request);
@@ -75,13 +75,16 @@ async function route(node: CdnNode, request: Request, url: URL): Promise<Respons
   return text(`not found: ${url.pathname}`, 404);
 }
 
-/** `/stats` and `/metrics` are open (`STATS_PUBLIC`), or the request has the operator token. */
-function statsAllowed(node: CdnNode, request: Request): boolean {
-  return node.config.operator.statsPublic || isOperator(request, node.config.operator.token);
+/** The route is open (`STATS_PUBLIC`), or the request has the operator token. */
+function allowed(node: CdnNode, request: Request, open: boolean): boolean {
+  return open || isOperator(request, node.config.operator.token);
 }
 
-function unauthorized(): Response {
-  return text("the operator token is required (Authorization: Bearer <token>)", 401, {
+function unauthorized(node?: CdnNode): Response {
+  const hint = node?.config.operator.token === ""
+    ? " (set OPERATOR_TOKEN to read /stats, or STATS_PUBLIC=YES to open it to anyone)"
+    : " (Authorization: Bearer <token>)";
+  return text(`the operator token is required${hint}`, 401, {
     "www-authenticate": 'Bearer realm="hls-websocket-cdn"',
   });
 }

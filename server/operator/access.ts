@@ -1,7 +1,7 @@
 /**
- * Who may see the operator page and, with `STATS_PUBLIC=NO`, `/stats` and `/metrics`: whoever
- * presents `OPERATOR_TOKEN`, as `Authorization: Bearer <token>` (Prometheus, scripts) or as
- * `?token=<token>` (a browser opening the page). Tokens are compared in constant time.
+ * Who may see the operator page, `/stats` (unless `STATS_PUBLIC=YES`) and, with `STATS_PUBLIC=NO`,
+ * `/metrics`: whoever presents `OPERATOR_TOKEN`, as `Authorization: Bearer <token>` (Prometheus,
+ * scripts) or as `?token=<token>` (a browser opening the page). Tokens are compared in constant time.
  *
  * @example
  * ```ts

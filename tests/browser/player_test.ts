@@ -9,6 +9,7 @@
 
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import { tsFragments } from "../helpers/media.ts";
+import { stats as nodeStats } from "../helpers/node_metrics.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
 import { launchBrowser, sleep, waitInPage } from "./helpers/browser.ts";
 import { LivePublisher } from "./helpers/live_publisher.ts";
@@ -179,8 +180,7 @@ for (const transport of testTransports()) {
 
         const other = await openWatchPage(browser, node, "live");
         await waitFirstFrame(other, 10000);
-        const spectators = async () =>
-          (await (await fetch(`${node.httpUrl}/stats`)).json()).spectators as number;
+        const spectators = async () => (await nodeStats(node)).spectators as number;
         assertEquals(await spectators(), 1);
         await other.evaluate("window.watch.player.destroy()");
         const deadline = Date.now() + 5000;

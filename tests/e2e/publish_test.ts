@@ -7,7 +7,7 @@
  */
 
 import { assert, assertAtMost, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { pullToken, type TestClient, TestClient as Client } from "../helpers/client.ts";
+import { capsFor, pullToken, type TestClient, TestClient as Client } from "../helpers/client.ts";
 import { hasProgramTables, sameBytes, startsWithPat } from "../helpers/media.ts";
 import {
   freePort,
@@ -196,7 +196,13 @@ async function spectate(
   const deadline = Date.now() + 15000;
   for (;;) {
     const client = await Client.connect(node.wsUrl);
-    client.send({ type: "PULL", stream, auth: await pullToken(stream), ...options });
+    client.send({
+      type: "PULL",
+      stream,
+      auth: await pullToken(stream),
+      ...options,
+      caps: capsFor(false),
+    });
     const answer = await client.nextMessage();
     if (answer.type === "OK") return client;
     client.close();

@@ -2,8 +2,8 @@
  * Many nodes as one CDN through the Redis publish registry, with real node processes and a private
  * `redis-server`: publish on A and pull on B byte-exact, one upstream connection for 100 spectators,
  * entries deleted when streams end and when a node stops (only when they still point to the node),
- * stale entries, `only_source`, a publisher that moves to another node, and Redis killed and
- * restarted mid-stream. Runs on every transport. A last test runs the registry on a Redis Cluster
+ * stale entries, `only_source`, a publisher that moves to another node during its grace (followed
+ * by the relays without their spectators noticing), and Redis killed and restarted mid-stream. Runs on every transport. A last test runs the registry on a Redis Cluster
  * and through Redis Sentinel.
  */
 
@@ -118,26 +118,50 @@ for (const transport of testTransports()) {
       });
 
       await t.step(
-        "a publisher that moves is found, and the old node does not delete the new entry",
+        "a publisher that moves to another node during its grace is followed without a loss",
         async () => {
           const first = await publisherFor(a.wsUrl, "moving");
           await waitForValue(() => entry("moving"), a.wsUrl, 3000);
           await using early = await spectatorFor(b.wsUrl, "moving");
-          first.sendFragment(media[0].duration, media[0].data);
-          assertEquals((await early.nextFragment()).header.seq, 0);
-          // The encoder reconnects to C before A notices that it went away.
+          await using old = await spectatorFor(b.wsUrl, "moving", { old: true });
+          await using onA = await spectatorFor(a.wsUrl, "moving");
+          first.sendFragment(media[0].duration, media[0].data, { seq: 10 });
+          for (const spectator of [early, old, onA]) {
+            assertEquals((await spectator.nextFragment()).header.seq, 10);
+          }
+          // The encoder loses A and reconnects to C, within A's grace.
+          first.close();
+          await waitForValue(
+            () => metric(a, 'hlswscdn_publisher_graces_total{event="entered"}'),
+            1,
+            3000,
+          );
           await using moved = await publisherFor(c.wsUrl, "moving");
           await waitForValue(() => entry("moving"), c.wsUrl, 3000);
-          first.close();
-          const lost = await early.nextMessage();
-          assertEquals(lost.type === "E" && lost.code, "PUBLISHER_LOST", "as on A itself");
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          // A sees C's entry and lets go at once (before its 5 s grace runs out): B's relay and A's
+          // own new spectator pull the stream again, now from C.
+          const took = await waitForValue(
+            () => metric(a, 'hlswscdn_publisher_graces_total{event="moved"}'),
+            1,
+            3000,
+          );
+          assertAtMost(took, 2000, "ms for A to see the move");
+          const told = await onA.nextMessage();
+          assertEquals(told.type === "E" && told.code, "STREAM_MOVED", "a new client on A is told");
+          await waitForValue(async () => (await streamStats(b, "moving"))?.upstream, c.wsUrl, 5000);
+          moved.sendFragment(media[1].duration, media[1].data, { seq: 11 });
+          for (const spectator of [early, old]) {
+            const next = await spectator.nextFragment();
+            assertEquals(next.header.seq, 11, "B's spectators stay and get what follows");
+            assertEquals(next.header.discontinuity, true, "marked: another encoder connection");
+            assert(sameBytes(next.data, media[1].data));
+          }
+          assertEquals(early.closed, undefined);
+          assertEquals(old.closed, undefined);
           assertEquals(await entry("moving"), c.wsUrl, "A left C's entry alone");
-          await using late = await spectatorFor(b.wsUrl, "moving");
-          moved.sendFragment(media[1].duration, media[1].data);
-          const received = await late.nextFragment();
-          assert(sameBytes(received.data, media[1].data));
-          assertEquals((await streamStats(b, "moving"))?.upstream, c.wsUrl);
+          assertEquals(await metric(a, 'hlswscdn_publisher_graces_total{event="expired"}'), 0);
+          await using late = await spectatorFor(b.wsUrl, "moving", { maxInitialFragments: 1 });
+          assertEquals((await late.nextFragment()).header.seq, 11);
         },
       );
 

@@ -159,6 +159,37 @@ for (const transport of testTransports()) {
         },
       );
 
+      await t.step(
+        "the entry stays through a publisher's grace and goes when it runs out",
+        async () => {
+          const publisher = await publisherFor(a.wsUrl, "graced");
+          await waitForValue(() => entry("graced"), a.wsUrl, 3000);
+          await using fresh = await spectatorFor(b.wsUrl, "graced");
+          await using old = await spectatorFor(b.wsUrl, "graced", { old: true });
+          publisher.sendFragment(media[0].duration, media[0].data);
+          await fresh.nextFragment();
+          await old.nextFragment();
+          const dropped = performance.now();
+          publisher.close();
+          // The grace (5 s) outlasts the entry's time to live (4 s): only refreshes keep it.
+          const seen: (string | null)[] = [];
+          while (performance.now() - dropped < 4700) {
+            seen.push(await entry("graced"));
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+          const told = await fresh.nextMessage(4000);
+          assertEquals(
+            told.type === "E" && told.code,
+            "PUBLISHER_LOST",
+            "B's new client, after it",
+          );
+          assert(performance.now() - dropped >= 4900, "not before the grace ran out");
+          assertEquals(await old.nextMessage(), { type: "CLOSE" }, "B's old client");
+          assert(seen.length > 15 && seen.every((value) => value === a.wsUrl), `entry: ${seen}`);
+          await waitForValue(() => entry("graced"), null, 2000);
+        },
+      );
+
       await t.step("Redis killed and restarted mid-stream", async () => {
         await using publisher = await publisherFor(a.wsUrl, "outage");
         await waitForValue(() => entry("outage"), a.wsUrl, 3000);

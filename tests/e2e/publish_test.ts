@@ -7,6 +7,7 @@
  */
 
 import { assert, assertAtMost, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { waitListening } from "../helpers/listening.ts";
 import { capsFor, pullToken, type TestClient, TestClient as Client } from "../helpers/client.ts";
 import { hasProgramTables, sameBytes, startsWithPat } from "../helpers/media.ts";
 import {
@@ -464,6 +465,8 @@ for (const transport of testTransports()) {
     ]);
     try {
       await using spectator = await spectate(node, "cmd/obs");
+      // The encoder connects once the command's listener is up (as OBS would retry until then).
+      await waitListening(port, listener === "rtmp" ? "tcp" : "udp", 15000);
       // The "encoder": ffmpeg pushing 3 s of H.264/AAC, as OBS would.
       const target = listener === "rtmp" ? url : `${url}?mode=caller`;
       const encoder = await new Deno.Command("ffmpeg", {

@@ -234,3 +234,28 @@ export function recentLatency(
     target: median(samples.map((sample) => sample.targetDelay)),
   };
 }
+
+/**
+ * Waits until the player's delay has settled at its target: the median of the last `count`
+ * samples within `tolerance` seconds of the target. Returns those numbers; throws with the last
+ * ones after `timeoutMs` (a player that never settles fails).
+ */
+export async function waitSettled(
+  page: Page,
+  tolerance: number,
+  timeoutMs: number,
+  count = 8,
+): Promise<{ latency: number; delay: number; target: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const latest = recentLatency(await record(page), count);
+    if (Math.abs(latest.delay - latest.target) <= tolerance) return latest;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `delay ${latest.delay.toFixed(3)} s did not settle within ${tolerance} s of the target ` +
+          `${latest.target.toFixed(3)} s in ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

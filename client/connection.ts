@@ -19,6 +19,7 @@
  * @module
  */
 
+import { CLIENT_CAPABILITIES } from "../shared/capabilities.ts";
 import { isRetriable } from "../shared/errors.ts";
 import {
   type FragmentMessage,
@@ -200,6 +201,7 @@ export class PullConnection {
         parts: this.#options.parts !== false || undefined,
         maxInitialFragments: this.#options.maxInitialFragments,
         after,
+        caps: [...CLIENT_CAPABILITIES],
       }));
       this.#log(
         `connected to ${this.#options.url}; PULL${after !== undefined ? ` after ${after}` : ""}`,

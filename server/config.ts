@@ -137,8 +137,10 @@ export interface AuthConfig {
 export interface OperatorConfig {
   /** `OPERATOR_TOKEN`: bearer token of the operator page (`/operator`); empty turns the page off. @default "" */
   token: string;
-  /** `STATS_PUBLIC`: `/stats` and `/metrics` answer without the operator token. @default true */
+  /** `STATS_PUBLIC=YES`: `/stats` (it lists stream ids) answers without the operator token. @default false */
   statsPublic: boolean;
+  /** `/metrics` (no stream ids) answers without the operator token; only `STATS_PUBLIC=NO` closes it. @default true */
+  metricsPublic: boolean;
 }
 
 /** Per-address limits (`RATE_LIMIT_*`). */
@@ -189,6 +191,8 @@ export interface TimeoutConfig {
   upstreamSeconds: number;
   /** `SHUTDOWN_TIMEOUT_SECONDS`: longest graceful shutdown before exit. @default 10 */
   shutdownSeconds: number;
+  /** `PUBLISHER_GRACE_SECONDS`: how long a stream waits for a publisher that vanished without `CLOSE`; 0 ends it at once. @default 5 */
+  publisherGraceSeconds: number;
   /** `HTTP_REQUEST_TIMEOUT_SECONDS`: a new connection must send its HTTP request (or upgrade) within this (`ws` transport). @default 10 */
   requestSeconds: number;
 }
@@ -244,7 +248,9 @@ const MIN_OPERATOR_TOKEN_LENGTH = 16;
 
 function readOperator(read: EnvReader): OperatorConfig {
   const token = read.string("OPERATOR_TOKEN").trim();
-  const statsPublic = read.boolean("STATS_PUBLIC", true);
+  // Unset: /metrics open, /stats with the token. YES: both open. NO: both with the token.
+  const explicit = read.string("STATS_PUBLIC").trim() !== "";
+  const statsPublic = read.boolean("STATS_PUBLIC", false);
   if (token !== "" && token.length < MIN_OPERATOR_TOKEN_LENGTH) {
     throw new ConfigError(
       "OPERATOR_TOKEN",
@@ -252,14 +258,14 @@ function readOperator(read: EnvReader): OperatorConfig {
       `too short: use at least ${MIN_OPERATOR_TOKEN_LENGTH} random characters`,
     );
   }
-  if (!statsPublic && token === "") {
+  if (explicit && !statsPublic && token === "") {
     throw new ConfigError(
       "STATS_PUBLIC",
       "NO",
       "needs OPERATOR_TOKEN (the token that opens /stats)",
     );
   }
-  return { token, statsPublic };
+  return { token, statsPublic, metricsPublic: statsPublic || !explicit };
 }
 
 /**
@@ -460,6 +466,7 @@ export function parseConfig(
       idleSeconds: read.number("IDLE_TIMEOUT_SECONDS", 60, 0.1, DAY),
       upstreamSeconds: read.number("UPSTREAM_TIMEOUT_SECONDS", 10, 0.1, 3600),
       shutdownSeconds: read.number("SHUTDOWN_TIMEOUT_SECONDS", 10, 0, 3600),
+      publisherGraceSeconds: read.number("PUBLISHER_GRACE_SECONDS", 5, 0, 3600),
       requestSeconds: read.number("HTTP_REQUEST_TIMEOUT_SECONDS", 10, 0.1, 3600),
     },
     servePlayer: read.boolean("SERVE_PLAYER", true),

@@ -1,8 +1,9 @@
 /**
  * One WebSocket connection: the state machine of the protocol (first message, auth, heartbeats,
  * idle timeout, frame order) in front of its role, a {@linkcode Publisher} or a
- * {@linkcode Spectator}. Every close the node decides goes through `fail`, which sends `E` with a
- * code and a readable message first.
+ * {@linkcode Spectator}. Every close the node decides goes through `#end`, which asks
+ * {@linkcode farewell} what to say first: the precise `E` for new clients and publishers, only what
+ * the original server sent for old spectators.
  *
  * What a connection may make the node hold is bounded at every step: until `OK` no frame larger
  * than the largest valid first message is read ({@linkcode CONTROL_FRAME_MAX_BYTES}: a `PUSH` or
@@ -19,6 +20,7 @@
  * @module
  */
 
+import { grantCapabilities } from "../shared/capabilities.ts";
 import { ErrorCode, ProtocolError } from "../shared/errors.ts";
 import {
   MAX_TEXT_MESSAGE_LENGTH,
@@ -32,6 +34,7 @@ import { quote } from "../shared/quote.ts";
 import { checkStreamId } from "../shared/stream_id.ts";
 import type { TokenVerifier } from "./auth.ts";
 import type { NodeConfig } from "./config.ts";
+import { farewell, type Peer } from "./farewell.ts";
 import { HeldMessages } from "./held_messages.ts";
 import { MessageBudget } from "./limits/message_budget.ts";
 import { extendRelayPath } from "./relay/relay_path.ts";
@@ -41,7 +44,7 @@ import { Publisher } from "./publisher.ts";
 import type { SourceChain } from "./sources/chain.ts";
 import type { LocalPublications } from "./sources/local.ts";
 import { type SlowSpectatorPolicy, Spectator } from "./spectator.ts";
-import type { Stream } from "./stream.ts";
+import type { Stream, StreamEnd } from "./stream.ts";
 import { type ServerSocket, TextFrame, type UpgradeRequest } from "./transport/transport.ts";
 
 /** What a connection needs from its node. */
@@ -111,6 +114,8 @@ export class Connection {
   #publisher: Publisher | undefined;
   #spectator: Spectator | undefined;
   #stream: Stream | undefined;
+  /** What the client is, for what it is told when the connection ends. */
+  #peer: Peer = { role: "unknown", accepted: false, caps: false };
 
   /** Takes over an accepted socket. */
   constructor(socket: ServerSocket, request: UpgradeRequest, context: ConnectionContext) {
@@ -128,13 +133,15 @@ export class Connection {
       onText: (text) => this.#onText(text),
       onBinary: (data) => this.#onBinary(data),
       onTooLarge: () =>
-        this.fail(
-          ErrorCode.MESSAGE_TOO_LARGE,
-          `a message is larger than ${this.#maxMessageSize} bytes${
-            this.#maxMessageSize < context.config.maxBinaryMessageSize
-              ? " (media only after OK, and only from a publisher)"
-              : ""
-          }`,
+        this.#handleError(
+          new ProtocolError(
+            ErrorCode.MESSAGE_TOO_LARGE,
+            `a message is larger than ${this.#maxMessageSize} bytes${
+              this.#maxMessageSize < context.config.maxBinaryMessageSize
+                ? " (media only after OK, and only from a publisher)"
+                : ""
+            }`,
+          ),
         ),
       onClose: (code, reason) => this.#onClose(code, reason),
     });
@@ -200,12 +207,16 @@ export class Connection {
   #handleMessage(message: Message): void {
     switch (this.#state) {
       case "new":
-        if (message.type === "PUSH") this.#start(() => this.#startPush(message));
-        else if (message.type === "PULL") this.#start((signal) => this.#startPull(message, signal));
-        else {throw new ProtocolError(
+        if (message.type !== "PUSH" && message.type !== "PULL") {
+          throw new ProtocolError(
             ErrorCode.PROTOCOL_ERROR,
             `the first message must be PUSH or PULL, got ${message.type}`,
-          );}
+          );
+        }
+        this.#peer.role = message.type === "PUSH" ? "publisher" : "spectator";
+        this.#peer.caps = message.caps !== undefined;
+        if (message.type === "PUSH") this.#start(() => this.#startPush(message));
+        else this.#start((signal) => this.#startPull(message, signal));
         return;
       case "publishing":
         this.#budget.spend(message);
@@ -289,7 +300,7 @@ export class Connection {
     // Media may come now, up to the node's limit (before OK it is refused unread).
     this.#maxMessageSize = config.maxBinaryMessageSize;
     this.#socket.setMaxMessageSize(this.#maxMessageSize);
-    this.#send(writeMessage({ type: "OK", parts: message.parts || undefined }));
+    this.#accept(message);
     this.#state = "publishing";
     metrics.connections.dec({ role: "pending" });
     metrics.connections.inc({ role: "publisher" });
@@ -312,7 +323,7 @@ export class Connection {
     if (this.#state !== "starting") return;
     this.#stream = stream;
     this.#log = this.#log.child(`stream ${message.stream}`);
-    this.#send(writeMessage({ type: "OK", parts: message.parts || undefined }));
+    this.#accept(message);
     this.#state = "pulling";
     metrics.connections.dec({ role: "pending" });
     metrics.connections.inc({ role: "spectator" });
@@ -320,14 +331,7 @@ export class Connection {
       parts: message.parts === true,
       policy: this.#context.spectatorPolicy,
       metrics,
-      finish: (end) => {
-        if (end.kind === "failed") {
-          this.fail(end.code, end.message);
-        } else if (this.#state === "pulling") {
-          this.#send(writeMessage({ type: "CLOSE" }));
-          this.#closeSocket(1000, "stream ended");
-        }
-      },
+      finish: (end) => this.#end(end),
     });
     this.#spectator = spectator;
     this.#log.info(
@@ -337,6 +341,16 @@ export class Connection {
       maxInitialFragments: message.maxInitialFragments,
       after: message.after,
     });
+  }
+
+  /** `OK`, with the parts and capabilities granted to a client that asked for them. */
+  #accept(message: PushMessage | PullMessage): void {
+    this.#send(writeMessage({
+      type: "OK",
+      parts: message.parts || undefined,
+      caps: grantCapabilities(message.caps),
+    }));
+    this.#peer.accepted = true;
   }
 
   #handleError(error: unknown): void {
@@ -353,13 +367,26 @@ export class Connection {
     this.fail(ErrorCode.INTERNAL_ERROR, "internal error");
   }
 
-  /** Sends `E` with a code and a readable message, then closes. The one way the node ends a connection. */
+  /** Ends the connection for `code` (the client is told as {@linkcode farewell} decides). */
   fail(code: ErrorCode, message: string): void {
+    this.#end({ kind: "failed", code, message });
+  }
+
+  /** The one way the node ends a connection: the farewell for this client, then close. */
+  #end(end: StreamEnd): void {
     if (!this.#open) return;
-    this.#log.info(`closing with ${code}: ${message}`);
-    this.#context.metrics.refusals.inc({ code });
-    this.#send(writeMessage({ type: "E", code, message }));
-    this.#closeSocket(1000, code);
+    const last = farewell(end, this.#peer);
+    if (end.kind === "failed") {
+      this.#log.info(`closing with ${end.code}: ${end.message}`);
+      this.#context.metrics.refusals.inc({ code: end.code });
+      if (last.messages.length === 0 || last.messages[0].type !== "E") {
+        this.#log.debug(
+          `old client: told ${last.messages.map((m) => m.type).join(", ") || "nothing"}`,
+        );
+      }
+    }
+    for (const message of last.messages) this.#send(writeMessage(message));
+    this.#closeSocket(last.closeCode, last.reason);
   }
 
   #send(text: string): void {

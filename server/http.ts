@@ -72,7 +72,7 @@ async function route(
     case "/metrics": {
       const access = node.operatorAccess.check(request, remoteAddress);
       if (access.kind === "blocked") return backedOff(access);
-      if (!statsAllowed(node, access)) return unauthorized();
+      if (!allowed(access, node.config.operator.metricsPublic)) return unauthorized();
       return new Response(await node.metrics.registry.metrics(), {
         headers: { "content-type": node.metrics.registry.contentType, "cache-control": "no-store" },
       });
@@ -80,7 +80,7 @@ async function route(
     case "/stats": {
       const access = node.operatorAccess.check(request, remoteAddress);
       if (access.kind === "blocked") return backedOff(access);
-      if (!statsAllowed(node, access)) return unauthorized();
+      if (!allowed(access, node.config.operator.statsPublic)) return unauthorized(node);
       const document = await nodeStats(node, { operator: access.kind === "operator" });
       return Response.json(document, { headers: { "cache-control": "no-store" } });
     }
@@ -109,13 +109,16 @@ function operatorEnabled(node: CdnNode): boolean {
   return node.config.operator.token !== "";
 }
 
-/** `/stats` and `/metrics` are open (`STATS_PUBLIC`), or the request has the operator token. */
-function statsAllowed(node: CdnNode, access: Access): boolean {
-  return node.config.operator.statsPublic || access.kind === "operator";
+/** The route is open (`STATS_PUBLIC`), or the request has the operator token or cookie. */
+function allowed(access: Access, open: boolean): boolean {
+  return open || access.kind === "operator";
 }
 
-function unauthorized(): Response {
-  return text("the operator token is required (Authorization: Bearer <token>)", 401, {
+function unauthorized(node?: CdnNode): Response {
+  const hint = node?.config.operator.token === ""
+    ? " (set OPERATOR_TOKEN to read /stats, or STATS_PUBLIC=YES to open it to anyone)"
+    : " (Authorization: Bearer <token>)";
+  return text(`the operator token is required${hint}`, 401, {
     "www-authenticate": 'Bearer realm="hls-websocket-cdn"',
   });
 }

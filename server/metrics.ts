@@ -46,6 +46,8 @@ export class Metrics {
   readonly spectatorJumps: client.Counter;
   /** Connections refused or closed by the node, by error code. */
   readonly refusals: client.Counter<"code">;
+  /** Publisher graces by event: `entered`, then `resumed`, `expired` or `moved`. */
+  readonly publisherGraces: client.Counter<"event">;
   /** Bytes held in fragment buffers (rings and fragments being assembled). */
   readonly bufferBytes: client.Gauge;
   /** Fragments not kept in a ring because of the buffer memory limit. */
@@ -141,6 +143,13 @@ export class Metrics {
       labelNames: ["code"],
       registers,
     });
+    this.publisherGraces = new client.Counter({
+      name: `${PREFIX}publisher_graces_total`,
+      help: "Streams that lost their publisher and waited for it, by event " +
+        "(entered, then resumed, expired or moved).",
+      labelNames: ["event"],
+      registers,
+    });
     this.bufferBytes = new client.Gauge({
       name: `${PREFIX}buffer_bytes`,
       help: "Bytes held in fragment buffers.",
@@ -225,6 +234,9 @@ export class Metrics {
     // Series that exist from the start, so dashboards and rates see zeros rather than gaps.
     for (const role of ["pending", "publisher", "spectator"]) this.connections.set({ role }, 0);
     for (const origin of ["local", "relay"]) this.streams.set({ origin }, 0);
+    for (const event of ["entered", "resumed", "expired", "moved"]) {
+      this.publisherGraces.inc({ event }, 0);
+    }
     this.registryConnected.set(0);
     this.relayUpstreams.set(0);
   }

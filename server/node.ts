@@ -80,6 +80,7 @@ export class CdnNode implements RequestHandler {
       memory: this.memory,
       metrics: this.metrics,
       log,
+      graceMs: config.timeouts.publisherGraceSeconds * 1000,
     });
     this.sources = new SourceChain([this.publications, ...extraSources(this)]);
     this.#context = {

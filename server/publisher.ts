@@ -1,6 +1,7 @@
 /**
  * The push side of one connection: pairs each `F` or `P` with the binary frame after it and feeds
- * the stream; `CLOSE` ends the stream cleanly, a lost connection ends it with `PUBLISHER_LOST`.
+ * the stream; `CLOSE` ends the stream cleanly, a broken protocol ends it with `PUBLISHER_LOST`, a
+ * lost connection leaves it waiting for the publisher to come back (`LocalPublications.vanish`).
  *
  * @example
  * ```ts ignore
@@ -83,16 +84,17 @@ export class Publisher implements PublisherHandle {
     else this.#stream.pushPart(pending, data);
   }
 
-  /** The connection ended: without `CLOSE` this ends the stream with `PUBLISHER_LOST`. */
+  /**
+   * The connection ended (dropped, or closed for silence) without `CLOSE`: a blip, not an end. The
+   * stream waits for the publisher to come back (or ends at once when there is no grace).
+   */
   connectionClosed(reason: string): void {
-    this.#finish({
-      kind: "failed",
-      code: ErrorCode.PUBLISHER_LOST,
-      message: `the publisher went away (${reason})`,
-    });
+    if (!this.#active) return;
+    this.#active = false;
+    this.#options.publications.vanish(this.#options.streamId, this, reason);
   }
 
-  /** The publisher broke the protocol: its spectators are told the publisher is gone. */
+  /** The publisher broke the protocol (a broken encoder, not a blip): the stream ends at once. */
   protocolBroken(message: string): void {
     this.#finish({
       kind: "failed",

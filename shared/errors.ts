@@ -37,6 +37,8 @@ export const ErrorCode = {
   PUBLISHER_REPLACED: "PUBLISHER_REPLACED",
   /** The publisher (or the upstream node) went away without `CLOSE`. */
   PUBLISHER_LOST: "PUBLISHER_LOST",
+  /** The stream's publisher now publishes on another node: pull again (this node relays it). */
+  STREAM_MOVED: "STREAM_MOVED",
   /** The spectator could not keep up with the stream even after skipping fragments. */
   SLOW_SPECTATOR: "SLOW_SPECTATOR",
   /** A relay chain leads back to a node it already passed through, or is too long. */
@@ -64,6 +66,7 @@ const RETRIABLE: ReadonlySet<string> = new Set<string>([
   ErrorCode.TIMEOUT,
   ErrorCode.STREAM_NOT_FOUND,
   ErrorCode.PUBLISHER_LOST,
+  ErrorCode.STREAM_MOVED,
   ErrorCode.SLOW_SPECTATOR,
   ErrorCode.UPSTREAM_ERROR,
   ErrorCode.RATE_LIMITED,
@@ -86,6 +89,30 @@ const RETRIABLE: ReadonlySet<string> = new Set<string>([
  */
 export function isRetriable(code: string): boolean {
   return RETRIABLE.has(code);
+}
+
+/** Codes that say the stream itself ended (as opposed to one connection to it). */
+const STREAM_ENDS: ReadonlySet<string> = new Set<string>([
+  ErrorCode.PUBLISHER_LOST,
+  ErrorCode.STREAM_NOT_FOUND,
+]);
+
+/**
+ * Whether a pulling connection that ended with this code was cut off from a stream that may still
+ * be live: a retry may pick the stream up where it was (a relay resumes, an old player is simply
+ * disconnected). False for the stream's own end (`PUBLISHER_LOST`, `STREAM_NOT_FOUND`) and for
+ * refusals that will not pass.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isRecoverable } from "./errors.ts";
+ * assert(isRecoverable("SHUTTING_DOWN") && isRecoverable("STREAM_MOVED"));
+ * assert(!isRecoverable("PUBLISHER_LOST") && !isRecoverable("AUTH_FAILED"));
+ * ```
+ */
+export function isRecoverable(code: string): boolean {
+  return isRetriable(code) && !STREAM_ENDS.has(code);
 }
 
 /**

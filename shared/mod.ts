@@ -13,6 +13,7 @@
  * @module
  */
 
+export * from "./capabilities.ts";
 export * from "./errors.ts";
 export * from "./protocol.ts";
 export * from "./stream_id.ts";

@@ -77,6 +77,8 @@ export interface OkMessage {
   type: "OK";
   /** Extension: the node will accept (for `PUSH`) or send (for `PULL`) parts. Only sent to clients that asked. */
   parts?: boolean;
+  /** Extension: the capabilities the node grants; only sent to clients that sent `caps`. */
+  caps?: string[];
 }
 
 /** Fields shared by `F` and `P`: the identity and timing of a fragment. */
@@ -134,6 +136,8 @@ export interface PushMessage {
   auth: string;
   /** Extension: the publisher can send parts (`P`). */
   parts?: boolean;
+  /** Extension: capability names (`shared/capabilities.ts`); present, even empty, marks a new client. */
+  caps?: string[];
 }
 
 /** `PULL`: start receiving a stream. */
@@ -154,6 +158,8 @@ export interface PullMessage {
   after?: number;
   /** Extension: ids of the nodes this pull already passed through (relay loop detection). */
   via?: string[];
+  /** Extension: capability names (`shared/capabilities.ts`); present, even empty, marks a new client. */
+  caps?: string[];
 }
 
 /** A message of a type this code does not know; receivers ignore it. */
@@ -256,16 +262,27 @@ class Params {
     return value;
   }
 
+  /** A comma separated list; empty items are dropped. */
+  list(name: string): string[] | undefined {
+    const value = this.#raw(name);
+    return value === undefined ? undefined : value.split(",").filter((item) => item !== "");
+  }
+
   /** A comma separated list of node ids (`via`); a bad id is refused, named. */
   nodeIds(name: string): string[] | undefined {
-    const value = this.#raw(name);
-    if (value === undefined) return undefined;
-    const ids = value.split(",").filter((item) => item !== "");
+    const ids = this.list(name);
+    if (ids === undefined) return undefined;
     const bad = ids.find((id) => !isValidNodeId(id));
     if (bad !== undefined) {
       throw invalid(`${this.#type}: '${name}' holds a node id that is not valid: ${quote(bad)}`);
     }
     return ids;
+  }
+
+  /** A list whose presence counts even when empty (`caps=`): `[]` then, undefined when absent. */
+  presentList(name: string): string[] | undefined {
+    if (!this.#params.has(name)) return undefined;
+    return this.list(name) ?? [];
   }
 }
 
@@ -318,6 +335,8 @@ export function parseMessage(text: string): Message {
     case "OK": {
       const message: OkMessage = { type: "OK" };
       if (params.boolean("parts")) message.parts = true;
+      const caps = params.presentList("caps");
+      if (caps !== undefined) message.caps = caps;
       return message;
     }
     case "E":
@@ -350,6 +369,8 @@ export function parseMessage(text: string): Message {
         auth: params.string("auth"),
       };
       if (params.boolean("parts")) message.parts = true;
+      const caps = params.presentList("caps");
+      if (caps !== undefined) message.caps = caps;
       return message;
     }
     case "PULL": {
@@ -366,6 +387,8 @@ export function parseMessage(text: string): Message {
       if (after !== undefined) message.after = after;
       const via = params.nodeIds("via");
       if (via !== undefined) message.via = via;
+      const caps = params.presentList("caps");
+      if (caps !== undefined) message.caps = caps;
       return message;
     }
     default:
@@ -375,6 +398,10 @@ export function parseMessage(text: string): Message {
 
 function flag(query: URLSearchParams, name: string, value: boolean | undefined): void {
   if (value) query.set(name, "1");
+}
+
+function writeCaps(query: URLSearchParams, caps: readonly string[] | undefined): void {
+  if (caps !== undefined) query.set("caps", caps.join(","));
 }
 
 function writeStamp(query: URLSearchParams, message: FragmentStamp): void {
@@ -405,6 +432,7 @@ export function writeMessage(message: KnownMessage): string {
       break;
     case "OK":
       flag(query, "parts", message.parts);
+      writeCaps(query, message.caps);
       break;
     case "E":
       query.set("code", message.code);
@@ -428,6 +456,7 @@ export function writeMessage(message: KnownMessage): string {
       query.set("stream", message.stream);
       query.set("auth", message.auth);
       flag(query, "parts", message.parts);
+      writeCaps(query, message.caps);
       break;
     case "PULL":
       query.set("stream", message.stream);
@@ -441,6 +470,7 @@ export function writeMessage(message: KnownMessage): string {
       if (message.via !== undefined && message.via.length > 0) {
         query.set("via", message.via.join(","));
       }
+      writeCaps(query, message.caps);
       break;
   }
   const text = query.toString();

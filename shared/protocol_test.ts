@@ -62,7 +62,28 @@ Deno.test("parseMessage reads the extensions", () => {
     via: ["a", "b"],
   });
   assertEquals(parseMessage("OK:parts=1"), { type: "OK", parts: true });
+  assertEquals(parseMessage("OK:caps=errors"), { type: "OK", caps: ["errors"] });
+  assertEquals(parseMessage("PUSH:stream=a&auth=t&caps=errors,clock"), {
+    type: "PUSH",
+    stream: "a",
+    auth: "t",
+    caps: ["errors", "clock"],
+  });
   assertEquals(parseMessage("WHATEVER:x=1"), { type: "UNKNOWN", name: "WHATEVER" });
+});
+
+Deno.test("caps: present even when empty, absent when not sent", () => {
+  const empty = parseMessage("PULL:stream=a&auth=t&caps=");
+  assert(empty.type === "PULL");
+  assertEquals(empty.caps, [], "an empty caps still marks a new client");
+  const none = parseMessage("PULL:stream=a&auth=t&parts=1&after=3");
+  assert(none.type === "PULL");
+  assertEquals(none.caps, undefined, "parts and after do not make a client new");
+  assertEquals(writeMessage({ type: "OK", caps: [] }), "OK:caps=");
+  assertEquals(
+    writeMessage({ type: "PULL", stream: "a", auth: "", caps: ["errors"] }),
+    "PULL:stream=a&auth=&caps=errors",
+  );
 });
 
 Deno.test("parseMessage names the bad parameter", () => {
@@ -141,10 +162,11 @@ const stampArb = {
   jump: flagArb,
   discontinuity: flagArb,
 };
+const capsArb = fc.array(fc.stringMatching(/^[a-z0-9_-]{1,12}$/), { maxLength: 4 });
 const messageArb: fc.Arbitrary<KnownMessage> = fc.oneof(
   fc.constant({ type: "H" as const }),
   fc.constant({ type: "CLOSE" as const }),
-  fc.record({ type: fc.constant("OK" as const), parts: flagArb }),
+  fc.record({ type: fc.constant("OK" as const), parts: flagArb, caps: maybe(capsArb) }),
   fc.record({ type: fc.constant("E" as const), code: text, message: text }),
   fc.record({ type: fc.constant("F" as const), duration, ...stampArb }),
   fc.record({
@@ -162,7 +184,13 @@ const messageArb: fc.Arbitrary<KnownMessage> = fc.oneof(
     last: fc.constant(true as const),
     duration,
   }),
-  fc.record({ type: fc.constant("PUSH" as const), stream: text, auth: text, parts: flagArb }),
+  fc.record({
+    type: fc.constant("PUSH" as const),
+    stream: text,
+    auth: text,
+    parts: flagArb,
+    caps: maybe(capsArb),
+  }),
   fc.record({
     type: fc.constant("PULL" as const),
     stream: text,
@@ -172,6 +200,7 @@ const messageArb: fc.Arbitrary<KnownMessage> = fc.oneof(
     parts: flagArb,
     after: maybe(seq),
     via: maybe(fc.array(fc.stringMatching(/^[a-z0-9-]{1,12}$/), { minLength: 1, maxLength: 4 })),
+    caps: maybe(capsArb),
   }),
 );
 
@@ -212,6 +241,7 @@ Deno.test("property: no input makes the parser throw anything but a ProtocolErro
           "via",
           "parts",
           "only_source",
+          "caps",
         ),
         fc.string({ unit: "binary", maxLength: 30 }),
       ),

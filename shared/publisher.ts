@@ -33,6 +33,7 @@
  */
 
 import { Backoff } from "./backoff.ts";
+import { CLIENT_CAPABILITIES } from "./capabilities.ts";
 import { ErrorCode, isRetriable } from "./errors.ts";
 import { type KnownMessage, type Message, parseMessage, writeMessage } from "./protocol.ts";
 import {
@@ -255,6 +256,7 @@ export class Publisher extends TypedEventTarget<PublisherEventMap> {
         stream: this.#options.streamId,
         auth,
         parts: this.#options.parts !== false || undefined,
+        caps: [...CLIENT_CAPABILITIES],
       });
     };
     socket.onmessage = (event) => {

@@ -100,6 +100,8 @@ async function main(): Promise<number> {
       PUSH_SECRET: pushSecret,
       LOG_REQUESTS: "NO",
       ENV_FILE: "",
+      // A node on 127.0.0.1 for one person: its /stats may be open.
+      STATS_PUBLIC: "YES",
     },
     stdin: "null",
   }).spawn();

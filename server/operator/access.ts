@@ -1,5 +1,6 @@
 /**
- * Who may see the operator page and, without `STATS_PUBLIC`, `/stats` and `/metrics`: whoever
+ * Who may see the operator page, `/stats` (unless `STATS_PUBLIC=YES`) and, with `STATS_PUBLIC=NO`,
+ * `/metrics`: whoever
  * presents `OPERATOR_TOKEN` as `Authorization: Bearer <token>` (Prometheus, scripts), or the
  * session cookie the page's login form (a POST) sets. Never a token in the address: it would land
  * in browser history and proxy logs. The cookie holds a value derived from the token, not the token

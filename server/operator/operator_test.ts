@@ -92,8 +92,29 @@ Deno.test("the login form POSTs the token; wrong guesses back the address off", 
   }
 });
 
-Deno.test("without OPERATOR_TOKEN there is no operator page; stats are public", async () => {
-  const open = node({});
+Deno.test("by default /metrics is public and /stats (stream ids) needs the operator token", async () => {
+  for (const env of [{}, { OPERATOR_TOKEN: TOKEN }] as Record<string, string>[]) {
+    const fresh = node(env);
+    try {
+      assertEquals((await fresh.fetch(new Request("http://n/metrics"), "10.0.0.1")).status, 200);
+      const refused = await fresh.fetch(new Request("http://n/stats"), "10.0.0.1");
+      assertEquals(refused.status, 401);
+      const hint = await refused.text();
+      assert(hint.includes(env.OPERATOR_TOKEN ? "Bearer" : "STATS_PUBLIC=YES"), hint);
+      const withToken = await fresh.fetch(
+        new Request("http://n/stats", { headers: { authorization: `Bearer ${TOKEN}` } }),
+        "10.0.0.1",
+      );
+      assertEquals(withToken.status, env.OPERATOR_TOKEN ? 200 : 401);
+      await withToken.body?.cancel();
+    } finally {
+      await fresh.shutdown();
+    }
+  }
+});
+
+Deno.test("STATS_PUBLIC=YES keeps both open, without an operator page", async () => {
+  const open = node({ STATS_PUBLIC: "YES" });
   try {
     assertEquals((await open.fetch(new Request("http://n/operator"), "10.0.0.1")).status, 404);
     assertEquals((await open.fetch(new Request("http://n/stats"), "10.0.0.1")).status, 200);

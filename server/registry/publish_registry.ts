@@ -10,6 +10,10 @@
  *   node took over.
  * - When a stream ends, and when the node stops, its entry is deleted only if it still points to
  *   this node (an atomic compare-and-delete in Lua).
+ * - While a stream waits for its vanished publisher (the publisher grace), its entry is kept and
+ *   refreshed, and looked up twice a second: once another node has taken it over (its publisher
+ *   reconnected there), the stream ends here with `STREAM_MOVED`, so spectators and relays follow
+ *   it at once instead of waiting for the grace to run out.
  * - Redis errors never reach publishers or spectators: they are logged once per outage, and when
  *   the connection is ready again every local stream is registered again.
  *
@@ -42,6 +46,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0`;
+
+/** How often a stream in grace checks whether another node took it over. */
+const MOVE_CHECK_MS = 500;
 
 /** How a publish registry is set up. */
 export interface PublishRegistryOptions {
@@ -78,6 +85,10 @@ export class PublishRegistry {
   #onUnpublish: EventListener = (event) => {
     this.#unregister((event as CustomEvent<string>).detail).catch(() => {});
   };
+  #onVacant: EventListener = (event) => this.#watchMove((event as CustomEvent<string>).detail);
+  /** Streams in grace whose entry is watched for a takeover by another node. */
+  #vacant = new Set<string>();
+  #moveTimer: ReturnType<typeof setInterval> | undefined;
   #onReady = () => this.#ready();
   #onError = (error: Error) => this.#failed(error);
   #onClose = () => this.#options.metrics?.registryConnected.set(0);
@@ -91,6 +102,7 @@ export class PublishRegistry {
     this.#ttl = options.refreshIntervalSeconds * 2;
     options.publications.addEventListener("publish", this.#onPublish);
     options.publications.addEventListener("unpublish", this.#onUnpublish);
+    options.publications.addEventListener("vacant", this.#onVacant);
     this.#client.on("ready", this.#onReady);
     this.#client.on("error", this.#onError);
     this.#client.on("close", this.#onClose);
@@ -164,6 +176,32 @@ export class PublishRegistry {
     return promise;
   }
 
+  #watchMove(streamId: string): void {
+    this.#vacant.add(streamId);
+    this.#moveTimer ??= setInterval(() => this.#checkMoves(), MOVE_CHECK_MS);
+  }
+
+  #checkMoves(): void {
+    const { publications, url } = this.#options;
+    for (const streamId of this.#vacant) {
+      if (!publications.isVacant(streamId)) {
+        this.#vacant.delete(streamId);
+        continue;
+      }
+      this.#deadline(this.#client.get(this.key(streamId))).then((where) => {
+        if (where !== null && where !== "" && where !== url && publications.isVacant(streamId)) {
+          this.#log.info(`${streamId} was taken over by ${where}`);
+          this.#vacant.delete(streamId);
+          publications.moved(streamId, where);
+        }
+      }, () => {/* Redis is away: the grace runs its course */});
+    }
+    if (this.#vacant.size === 0) {
+      clearInterval(this.#moveTimer);
+      this.#moveTimer = undefined;
+    }
+  }
+
   #ready(): void {
     this.#log.info("connected to Redis; registering local streams");
     const metrics = this.#options.metrics;
@@ -208,7 +246,10 @@ export class PublishRegistry {
     const { publications } = this.#options;
     publications.removeEventListener("publish", this.#onPublish);
     publications.removeEventListener("unpublish", this.#onUnpublish);
+    publications.removeEventListener("vacant", this.#onVacant);
     clearInterval(this.#timer);
+    clearInterval(this.#moveTimer);
+    this.#vacant.clear();
     const deletes = publications.streamIds.map((id) => this.#unregister(id).catch(() => {}));
     await Promise.allSettled([...this.#pending, ...deletes]);
     this.#client.off("ready", this.#onReady);

@@ -18,7 +18,7 @@ import { createRedisClient } from "./redis_client.ts";
 const quiet = Logger.silent();
 
 /** A registry for node `url` on the Redis at `port`, with its publications. */
-function registryFor(port: number, url: string) {
+function registryFor(port: number, url: string, graceMs = 0) {
   const config = parseConfig({
     PULL_SECRET: "a",
     PUSH_SECRET: "b",
@@ -31,6 +31,7 @@ function registryFor(port: number, url: string) {
     memory: new BufferMemory(Infinity),
     metrics: new Metrics(),
     log: quiet,
+    graceMs,
   });
   const registry = new PublishRegistry({
     client: createRedisClient(config.registry),
@@ -51,7 +52,7 @@ Deno.test({
   async fn(t) {
     await using redis = await startRedis();
     const get = (key: string) => redis.command("GET", key);
-    const a = registryFor(redis.port, "ws://a/");
+    const a = registryFor(redis.port, "ws://a/", 60_000);
     const b = registryFor(redis.port, "ws://b/");
     try {
       await t.step(
@@ -80,6 +81,30 @@ Deno.test({
         b.publications.unpublish("s", b.publisher, { kind: "closed" });
         await waitForValue(() => get("t:s"), null, 1000);
       });
+
+      await t.step(
+        "a stream in grace keeps its entry, and follows a takeover elsewhere",
+        async () => {
+          const stream = a.publications.publish("g", a.publisher);
+          await waitForValue(() => get("t:g"), "ws://a/", 2000);
+          a.publications.vanish("g", a.publisher, "connection lost");
+          // Past the entry's 2 s time to live: only refreshes during the grace keep it.
+          await new Promise((resolve) => setTimeout(resolve, 2300));
+          assertEquals(await get("t:g"), "ws://a/", "kept, and refreshed, during the grace");
+          assert(a.publications.isVacant("g") && stream.ended === null, "still waiting");
+          b.publications.publish("g", b.publisher); // the encoder reconnected to B
+          const took = await waitForValue(
+            () => Promise.resolve(stream.ended?.kind === "failed" ? stream.ended.code : null),
+            "STREAM_MOVED",
+            2000,
+          );
+          assertAtMost(took, 1500, "ms for A to notice the move");
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          assertEquals(await get("t:g"), "ws://b/", "A's end leaves B's entry");
+          b.publications.unpublish("g", b.publisher, { kind: "closed" });
+          await waitForValue(() => get("t:g"), null, 1000);
+        },
+      );
 
       await t.step("while Redis is down lookups fail fast; it is re-registered after", async () => {
         a.publications.publish("x", a.publisher);

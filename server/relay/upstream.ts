@@ -8,10 +8,14 @@
  *   spectators get the same initial fragments as on the origin.
  * - **Media** keeps its origin's `seq` and `time`.
  * - **Upstream ends**: `CLOSE` and `E` (publisher lost, loop) end the stream the same way for every
- *   spectator. A broken or silent connection, or an upstream that is going away, is resumed: the
- *   fragment in progress is dropped, and the relay pulls again with back-off and
- *   `after=<last complete seq>` (located again, so a publisher that moved is followed) until
- *   `RELAY_RESUME_TIMEOUT_SECONDS` have passed; then spectators get `E`.
+ *   spectator. A broken or silent connection, an upstream that is going away, or a stream that
+ *   moved to another node (`STREAM_MOVED`), is resumed: the fragment in progress is dropped, and
+ *   the relay pulls again with back-off and `after=<last complete seq>` (located again, so a
+ *   publisher that moved is followed; media from another node or publisher is marked
+ *   `discontinuity`) until `RELAY_RESUME_TIMEOUT_SECONDS` have passed; then spectators get `E`.
+ * - **Abandoned fragments**: an upstream whose publisher changed (a takeover, a publisher back
+ *   from its grace) starts a new fragment without finishing the one in progress; the relay drops
+ *   that one too, as the upstream did.
  * - **Inactivity**: `RELAY_INACTIVITY_PERIOD_SEC` after the last spectator leaves, the upstream is
  *   closed and the stream ends.
  *
@@ -23,7 +27,8 @@
  * @module
  */
 
-import { ErrorCode, isErrorCode, isRetriable, ProtocolError } from "../../shared/errors.ts";
+import { CLIENT_CAPABILITIES } from "../../shared/capabilities.ts";
+import { ErrorCode, isErrorCode, isRecoverable, ProtocolError } from "../../shared/errors.ts";
 import type { FragmentMessage, PartMessage } from "../../shared/protocol.ts";
 import { escapeControls, quote } from "../../shared/quote.ts";
 import type { Logger } from "../log.ts";
@@ -150,6 +155,8 @@ export class UpstreamRelay extends EventTarget {
   #closed = false;
   #lastWireSeq: number | undefined;
   #seqKnown = true;
+  /** The next connection's media comes from another publisher or node: mark it `discontinuity`. */
+  #newTimeline = false;
   #resumes = 0;
   #bytesIn = 0;
   #inactivity: ReturnType<typeof setTimeout> | undefined;
@@ -264,6 +271,7 @@ export class UpstreamRelay extends EventTarget {
   async #connect(target: UpstreamTarget, signal: AbortSignal): Promise<void> {
     const { timing, via, streamId } = this.#options;
     const resuming = this.#lastWireSeq !== undefined || !this.#seqKnown;
+    const previousUrl = this.#url;
     this.#url = target.url;
     const connection = await UpstreamConnection.open({
       url: target.url,
@@ -276,6 +284,7 @@ export class UpstreamRelay extends EventTarget {
         via: [...via],
         after: this.#seqKnown ? this.#lastWireSeq : undefined,
         maxInitialFragments: this.#seqKnown ? undefined : 0,
+        caps: [...CLIENT_CAPABILITIES],
       },
       timeoutMs: timing.upstreamTimeoutMs,
       heartbeatMs: timing.heartbeatMs,
@@ -292,7 +301,9 @@ export class UpstreamRelay extends EventTarget {
     this.#connection = connection;
     this.#counted.add(connection);
     this.#options.metrics?.relayUpstreams.inc();
-    if (!this.#seqKnown) this.#stream.markDiscontinuity();
+    if (resuming && this.#url !== previousUrl) this.#newTimeline = true;
+    if (!this.#seqKnown || this.#newTimeline) this.#stream.markDiscontinuity();
+    this.#newTimeline = false;
     this.#log.info(
       `${resuming ? "resumed" : "pulling"} from ${showUrl(target.url)}${
         resuming && this.#lastWireSeq !== undefined ? ` after ${this.#lastWireSeq}` : ""
@@ -328,6 +339,7 @@ export class UpstreamRelay extends EventTarget {
 
   #onFragment(message: FragmentMessage, data: Uint8Array): void {
     if (this.#closed) return;
+    this.#stream.abortFragmentInProgress();
     if (!this.#feed(() => this.#stream.pushFragment({ ...message, jump: undefined }, data))) return;
     if (message.seq === undefined) this.#seqKnown = false;
     else this.#lastWireSeq = message.seq;
@@ -336,6 +348,7 @@ export class UpstreamRelay extends EventTarget {
 
   #onPart(message: PartMessage, data: Uint8Array): void {
     if (this.#closed) return;
+    if (message.part === 0) this.#stream.abortFragmentInProgress();
     if (!this.#feed(() => this.#stream.pushPart({ ...message, jump: undefined }, data))) return;
     if (message.last) this.#lastWireSeq = message.seq;
     this.#primed?.();
@@ -364,7 +377,7 @@ export class UpstreamRelay extends EventTarget {
       this.#finish({ kind: "closed" });
       return;
     }
-    if (end.kind === "error" && !this.#shouldResume(end.code)) {
+    if (end.kind === "error" && !isRecoverable(end.code)) {
       const code = end.code === ErrorCode.LOOP_DETECTED || end.code === ErrorCode.PUBLISHER_LOST
         ? end.code
         : ErrorCode.UPSTREAM_ERROR;
@@ -374,17 +387,12 @@ export class UpstreamRelay extends EventTarget {
       this.#finish({ kind: "failed", code, message: passOn(end.message) });
       return;
     }
+    if (end.kind === "error" && end.code === ErrorCode.STREAM_MOVED) this.#newTimeline = true;
     const why = end.kind === "error"
       ? `E ${quote(end.code)}: ${quote(end.message, 200)}`
       : end.reason;
     this.#log.warning(`upstream ${showUrl(connection.url)} dropped (${why}); resuming`);
     this.#resume().catch((error) => this.#unexpected(error));
-  }
-
-  /** `E` codes after which the stream may still be live there or elsewhere. */
-  #shouldResume(code: string): boolean {
-    return code !== ErrorCode.PUBLISHER_LOST && code !== ErrorCode.STREAM_NOT_FOUND &&
-      isRetriable(code);
   }
 
   async #resume(): Promise<void> {

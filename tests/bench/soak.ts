@@ -13,6 +13,7 @@
 
 import { parseArgs } from "node:util";
 import { pullToken, pushToken, TestClient } from "../helpers/client.ts";
+import { stats as nodeStats } from "../helpers/node_metrics.ts";
 import { type NodeProcess, startNode } from "../helpers/node_process.ts";
 import { formatTable, rssBytes, spawnDeno, waitForLine } from "./process_stats.ts";
 
@@ -46,7 +47,7 @@ async function openFds(pid: number): Promise<number> {
 }
 
 async function sample(node: NodeProcess, label: string): Promise<Sample> {
-  const stats = await (await fetch(`${node.httpUrl}/stats`)).json();
+  const stats = await nodeStats(node);
   return {
     label,
     rss: await rssBytes(node.pid),

@@ -6,6 +6,7 @@
 
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import { tsFragments } from "../helpers/media.ts";
+import { stats as nodeStats } from "../helpers/node_metrics.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
 import { launchBrowser, sleep } from "./helpers/browser.ts";
 import { LivePublisher } from "./helpers/live_publisher.ts";
@@ -48,7 +49,7 @@ for (const transport of testTransports()) {
       );
       assertEquals(result.errors, []);
       assert(numbers.parts, "the edge sends parts");
-      const streams = (await (await fetch(`${edge.httpUrl}/stats`)).json()).streams as Array<
+      const streams = (await nodeStats(edge)).streams as Array<
         { id: string; origin?: string }
       >;
       const relayed = streams.find((item) => item.id === "relayed");

@@ -9,6 +9,7 @@
 
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import { tsFragments } from "../helpers/media.ts";
+import { stats as nodeStats, waitUntil } from "../helpers/node_metrics.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
 import { launchBrowser, sleep, waitInPage } from "./helpers/browser.ts";
 import { LivePublisher } from "./helpers/live_publisher.ts";
@@ -20,6 +21,7 @@ import {
   stats,
   waitFirstFrame,
   waitPlayed,
+  waitSettled,
 } from "./helpers/pages.ts";
 
 /** Whole 2 s fragments cannot be watched closer than this to live, whatever the player does. */
@@ -39,9 +41,10 @@ for (const transport of testTransports()) {
         const page = await openWatchPage(browser, node, "live");
         const firstFrame = await waitFirstFrame(page, 10000);
         await waitPlayed(page, 5, 15000);
+        // The controller moves the delay at a few percent of playback speed: wait until it is there.
+        const latency = await waitSettled(page, 0.35, 15000);
         const result = await record(page);
         const numbers = await stats(page);
-        const latency = recentLatency(result, 8);
         console.log(
           `  [${transport}] script tag: first frame ${firstFrame} ms, latency ${
             latency.latency.toFixed(3)
@@ -62,11 +65,6 @@ for (const transport of testTransports()) {
         );
         assert(numbers.decodedFrames > 100, `${numbers.decodedFrames} frames decoded`);
         assertAtMost(firstFrame, 3000, "time to first frame (ms)");
-        assertAtMost(
-          Math.abs(latency.delay - latency.target),
-          0.35,
-          "delay settles at the target (s)",
-        );
         assertAtMost(latency.latency, 1.5, "end-to-end latency with parts (s)");
         assert(latency.latency < WHOLE_FRAGMENT_FLOOR, "parts beat whole-fragment delivery");
         await page.close();
@@ -177,15 +175,14 @@ for (const transport of testTransports()) {
         assertEquals(result.errors, []);
         await page.close();
 
+        const spectators = async () => (await nodeStats(node)).spectators as number;
+        // The pages of the steps before closed their sockets; the node may see the last go later.
+        await waitUntil(async () => await spectators() === 0, 5000, "no spectator left");
         const other = await openWatchPage(browser, node, "live");
         await waitFirstFrame(other, 10000);
-        const spectators = async () =>
-          (await (await fetch(`${node.httpUrl}/stats`)).json()).spectators as number;
-        assertEquals(await spectators(), 1);
+        assertEquals(await spectators(), 1, "one page, one connection");
         await other.evaluate("window.watch.player.destroy()");
-        const deadline = Date.now() + 5000;
-        while ((await spectators()) > 0 && Date.now() < deadline) await sleep(100);
-        assertEquals(await spectators(), 0, "no spectator connection after destroy()");
+        await waitUntil(async () => await spectators() === 0, 5000, "no spectator after destroy()");
         assertEquals(await other.evaluate<string>("window.watch.player.state"), "destroyed");
         await other.close();
       });

@@ -55,6 +55,7 @@ for (const transport of testTransports()) {
         RATE_LIMIT_CONNECTIONS: "20",
         RATE_LIMIT_REQ_PER_SEC: "20",
         RATE_LIMIT_REQ_BURST: "20",
+        PUBLISHER_GRACE_SECONDS: "1",
       },
     });
     await using watched = await WatchedStream.start(node.wsUrl, "good", 100);
@@ -169,6 +170,8 @@ for (const transport of testTransports()) {
       assert(result.sent >= 10, `sent ${result.sent}`);
       assert(result.maxDelayMs < 2000, `max delay ${Math.round(result.maxDelayMs)} ms`);
       await waitUntil(async () => (await stats(node)).connections === 0, 8000, "all closed");
+      // Streams whose publisher vanished are released when their grace (1 s) runs out.
+      await waitUntil(async () => (await stats(node)).bufferBytes === 0, 5000, "buffers released");
       const values = await metrics(node);
       assert((values.get('hlswscdn_refusals_total{code="TIMEOUT"}') ?? 0) >= 40);
       assertEquals(values.get('hlswscdn_refusals_total{code="INTERNAL_ERROR"}'), undefined);

@@ -4,13 +4,23 @@
  */
 
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { expectFragments, publisherFor, spectatorFor, TestClient } from "../helpers/client.ts";
+import {
+  expectFragments,
+  publisherFor,
+  pullToken,
+  spectatorFor,
+  TestClient,
+} from "../helpers/client.ts";
 import { hasProgramTables, sameBytes, tsFragments } from "../helpers/media.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
 
 for (const transport of testTransports()) {
   Deno.test(`[${transport}] delivery on one node`, async (t) => {
-    await using node = await startNode({ transport, env: { FRAGMENT_BUFFER_MAX_LENGTH: "3" } });
+    await using node = await startNode({
+      transport,
+      // The publisher grace has its own suite (publisher_grace_test.ts); here a loss ends at once.
+      env: { FRAGMENT_BUFFER_MAX_LENGTH: "3", PUBLISHER_GRACE_SECONDS: "0" },
+    });
     const media = await tsFragments({ seconds: 8, fragmentSeconds: 1 });
     assert(media.length >= 6, `ffmpeg made ${media.length} fragments`);
 
@@ -110,16 +120,19 @@ for (const transport of testTransports()) {
       assert(sameBytes(received.data, big), "20 MB fragment byte-exact");
     });
 
-    await t.step("a publisher that vanishes ends the stream with PUBLISHER_LOST", async () => {
-      const publisher = await publisherFor(node.wsUrl, "vanish");
-      await using spectator = await spectatorFor(node.wsUrl, "vanish");
-      publisher.sendFragment(media[0].duration, media[0].data);
-      await spectator.nextFragment();
-      publisher.close();
-      const error = await spectator.nextMessage();
-      assertEquals(error.type === "E" && error.code, "PUBLISHER_LOST");
-      await spectator.waitClosed();
-    });
+    await t.step(
+      "without a grace, a publisher that vanishes ends the stream: PUBLISHER_LOST",
+      async () => {
+        const publisher = await publisherFor(node.wsUrl, "vanish");
+        await using spectator = await spectatorFor(node.wsUrl, "vanish");
+        publisher.sendFragment(media[0].duration, media[0].data);
+        await spectator.nextFragment();
+        publisher.close();
+        const error = await spectator.nextMessage();
+        assertEquals(error.type === "E" && error.code, "PUBLISHER_LOST");
+        await spectator.waitClosed();
+      },
+    );
 
     await t.step("a stream can be published again after it ended, and then pulled", async () => {
       for (let round = 0; round < 2; round++) {
@@ -133,12 +146,32 @@ for (const transport of testTransports()) {
       }
     });
 
-    await t.step("pulling a stream that does not exist gets E STREAM_NOT_FOUND", async () => {
+    await t.step(
+      "pulling a stream that does not exist: E STREAM_NOT_FOUND for a new client",
+      async () => {
+        await using spectator = await TestClient.connect(node.wsUrl);
+        spectator.send({
+          type: "PULL",
+          stream: "nobody",
+          auth: await pullToken("nobody"),
+          caps: [],
+        });
+        const answer = await spectator.nextMessage();
+        assertEquals(answer.type === "E" && answer.code, "STREAM_NOT_FOUND");
+        await spectator.waitClosed();
+      },
+    );
+
+    await t.step("...and OK then CLOSE for an old one, as the original answered", async () => {
       await using spectator = await TestClient.connect(node.wsUrl);
-      const { pullToken } = await import("../helpers/client.ts");
-      spectator.send({ type: "PULL", stream: "nobody", auth: await pullToken("nobody") });
-      const answer = await spectator.nextMessage();
-      assertEquals(answer.type === "E" && answer.code, "STREAM_NOT_FOUND");
+      spectator.send({
+        type: "PULL",
+        stream: "nobody",
+        auth: await pullToken("nobody"),
+        parts: true,
+      });
+      assertEquals(await spectator.nextMessage(), { type: "OK" });
+      assertEquals(await spectator.nextMessage(), { type: "CLOSE" });
       await spectator.waitClosed();
     });
   });

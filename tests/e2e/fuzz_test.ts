@@ -327,6 +327,7 @@ for (const transport of testTransports()) {
         BUFFER_MEMORY_LIMITER_ENABLED: "YES",
         BUFFER_MEMORY_LIMIT_MB: "4",
         FRAGMENT_BUFFER_MAX_LENGTH: "5",
+        PUBLISHER_GRACE_SECONDS: "1",
         LOG_INFO: "YES",
       },
     });
@@ -369,6 +370,8 @@ for (const transport of testTransports()) {
       15_000,
       "no connection left",
     );
+    // Streams whose publisher vanished end when their grace (1 s) runs out.
+    await waitUntil(async () => (await stats(node)).streams.length === 0, 5000, "no stream left");
     const document = await stats(node);
     assertEquals(document.bufferBytes, 0, "no buffered byte left");
     assertEquals(document.streams, []);

@@ -26,6 +26,7 @@ const EXPECTED = [
   "hlswscdn_send_delay_seconds",
   "hlswscdn_spectator_jumps_total",
   "hlswscdn_refusals_total",
+  "hlswscdn_publisher_graces_total",
   "hlswscdn_buffer_bytes",
   "hlswscdn_buffer_limit_bytes",
   "hlswscdn_buffer_evictions_total",
@@ -100,8 +101,21 @@ for (const transport of testTransports()) {
       }
     });
 
+    await t.step("/metrics is public, /stats (stream ids) needs the operator token", async () => {
+      const open = await fetch(`${node.httpUrl}/metrics`);
+      assertEquals(open.status, 200);
+      assert(!(await open.text()).includes('"m"'), "no stream id in /metrics");
+      for (
+        const headers of [{}, { authorization: `Bearer ${TOKEN}x` }] as Record<string, string>[]
+      ) {
+        const refused = await fetch(`${node.httpUrl}/stats`, { headers });
+        assertEquals(refused.status, 401);
+        assert(!(await refused.text()).includes('"m"'));
+      }
+    });
+
     await t.step("/stats gives the same numbers as JSON", async () => {
-      const document = await stats(node);
+      const document = await stats(node, TOKEN);
       const values = await metrics(node);
       assertEquals(document.nodeId, "metrics-node");
       assertEquals(document.connections, 2);

@@ -1,12 +1,14 @@
 /**
- * The player's connection component (`client/connection.ts`) against real nodes: parts, resume
- * after a lost publisher, `CLOSE`, refusals and the give-up timeout. Runs on every transport.
+ * The player's connection component (`client/connection.ts`) against real nodes: parts, a
+ * publisher back within its grace (nothing for the player to do), resume after a lost publisher
+ * (no grace), `CLOSE`, refusals and the give-up timeout. Runs on every transport.
  */
 
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { publisherFor } from "../helpers/client.ts";
 import { pullToken } from "../helpers/client.ts";
 import { tsFragments } from "../helpers/media.ts";
+import { metric, stats, waitUntil } from "../helpers/node_metrics.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
 import { Backoff } from "../../shared/backoff.ts";
 import {
@@ -52,7 +54,10 @@ function recorded(options: ConstructorParameters<typeof PullConnection>[0]) {
 
 for (const transport of testTransports()) {
   Deno.test(`[${transport}] PullConnection receives parts, resumes after a lost publisher, and ends on CLOSE`, async () => {
-    await using node = await startNode({ transport, env: { LOG_INFO: "NO" } });
+    await using node = await startNode({
+      transport,
+      env: { LOG_INFO: "NO", PUBLISHER_GRACE_SECONDS: "0" },
+    });
     const [fragment] = await tsFragments({ seconds: 2, fragmentSeconds: 1 });
     const half = Math.floor(fragment.data.byteLength / 188 / 2) * 188;
     const pull = recorded({
@@ -83,12 +88,11 @@ for (const transport of testTransports()) {
     assertEquals(pull.chunks[0].time, 1000);
     assertEquals(pull.connection.counters.lastSeq, 1);
 
-    // The publisher goes away: PUBLISHER_LOST, then STREAM_NOT_FOUND until it is back.
+    // No grace: the publisher goes away, PUBLISHER_LOST, then STREAM_NOT_FOUND until it is back;
+    // the fragment sent meanwhile waits in the ring for the player's `after=1`.
     publisher.close();
     await pull.until(() => pull.reconnects.length >= 1, "a reconnection");
-    await new Promise((resolve) => setTimeout(resolve, 300));
     publisher = await publisherFor(node.wsUrl, "c", { parts: true });
-    await new Promise((resolve) => setTimeout(resolve, 400));
     sendFragment(2);
     await pull.until(() => pull.chunks.length === 6, "parts after the resume");
     const resumed = pull.chunks[4];
@@ -101,6 +105,40 @@ for (const transport of testTransports()) {
     assertEquals(pull.failed, undefined);
     assertEquals(pull.connection.connected, false);
     pull.connection.destroy();
+    publisher.close();
+  });
+
+  Deno.test(`[${transport}] PullConnection: a publisher back within its grace goes unnoticed`, async () => {
+    await using node = await startNode({ transport, env: { LOG_INFO: "NO" } });
+    const media = await tsFragments({ seconds: 3, fragmentSeconds: 1 });
+    const pull = recorded({
+      url: node.wsUrl,
+      streamId: "g",
+      authToken: await pullToken("g"),
+      maxInitialFragments: 0,
+    });
+    let publisher = await publisherFor(node.wsUrl, "g");
+    pull.connection.start();
+    await waitUntil(async () => (await stats(node)).spectators === 1, 5000, "attached");
+    publisher.sendFragment(media[0].duration, media[0].data, { seq: 5 });
+    await pull.until(() => pull.chunks.length === 1, "a fragment");
+    publisher.close();
+    await waitUntil(
+      async () => await metric(node, 'hlswscdn_publisher_graces_total{event="entered"}') === 1,
+      5000,
+      "the grace began",
+    );
+    publisher = await publisherFor(node.wsUrl, "g");
+    publisher.sendFragment(media[1].duration, media[1].data, { seq: 6 });
+    await pull.until(() => pull.chunks.length === 2, "the next fragment");
+    assertEquals(pull.reconnects, [], "no reconnection");
+    assertEquals(pull.chunks.map((chunk) => [chunk.seq, chunk.resumed, chunk.discontinuity]), [
+      [5, false, false],
+      [6, false, true],
+    ]);
+    assertEquals(await metric(node, 'hlswscdn_publisher_graces_total{event="resumed"}'), 1);
+    publisher.send({ type: "CLOSE" });
+    await pull.until(() => pull.ended, "CLOSE");
     publisher.close();
   });
 

@@ -155,7 +155,9 @@ for (const transport of testTransports()) {
 
     await t.step("a spectator may not send media", async () => {
       assertEquals(
-        await refusal(node, `PULL:stream=s&auth=${await pullToken("s")}`, ["F:duration=1"]),
+        await refusal(node, `PULL:stream=s&auth=${await pullToken("s")}&caps=errors`, [
+          "F:duration=1",
+        ]),
         "PROTOCOL_ERROR",
       );
     });

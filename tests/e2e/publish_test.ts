@@ -7,7 +7,8 @@
  */
 
 import { assert, assertAtMost, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { pullToken, type TestClient, TestClient as Client } from "../helpers/client.ts";
+import { waitListening } from "../helpers/listening.ts";
+import { capsFor, pullToken, type TestClient, TestClient as Client } from "../helpers/client.ts";
 import { hasProgramTables, sameBytes, startsWithPat } from "../helpers/media.ts";
 import {
   freePort,
@@ -196,7 +197,13 @@ async function spectate(
   const deadline = Date.now() + 15000;
   for (;;) {
     const client = await Client.connect(node.wsUrl);
-    client.send({ type: "PULL", stream, auth: await pullToken(stream), ...options });
+    client.send({
+      type: "PULL",
+      stream,
+      auth: await pullToken(stream),
+      ...options,
+      caps: capsFor(false),
+    });
     const answer = await client.nextMessage();
     if (answer.type === "OK") return client;
     client.close();
@@ -458,6 +465,8 @@ for (const transport of testTransports()) {
     ]);
     try {
       await using spectator = await spectate(node, "cmd/obs");
+      // The encoder connects once the command's listener is up (as OBS would retry until then).
+      await waitListening(port, listener === "rtmp" ? "tcp" : "udp", 15000);
       // The "encoder": ffmpeg pushing 3 s of H.264/AAC, as OBS would.
       const target = listener === "rtmp" ? url : `${url}?mode=caller`;
       const encoder = await new Deno.Command("ffmpeg", {

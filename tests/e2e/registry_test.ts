@@ -2,8 +2,8 @@
  * Many nodes as one CDN through the Redis publish registry, with real node processes and a private
  * `redis-server`: publish on A and pull on B byte-exact, one upstream connection for 100 spectators,
  * entries deleted when streams end and when a node stops (only when they still point to the node),
- * stale entries, `only_source`, a publisher that moves to another node, and Redis killed and
- * restarted mid-stream. Runs on every transport. A last test runs the registry on a Redis Cluster
+ * stale entries, `only_source`, a publisher that moves to another node during its grace (followed
+ * by the relays without their spectators noticing), and Redis killed and restarted mid-stream. Runs on every transport. A last test runs the registry on a Redis Cluster
  * and through Redis Sentinel.
  */
 
@@ -11,13 +11,18 @@ import { metric, stats, streamStats } from "../helpers/node_metrics.ts";
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import { expectFragments, expectRefusal, publisherFor, spectatorFor } from "../helpers/client.ts";
 import { sameBytes, tsFragments } from "../helpers/media.ts";
-import { freePort, startNode, testTransports } from "../helpers/node_process.ts";
+import {
+  freePort,
+  startNode,
+  TEST_OPERATOR_TOKEN,
+  testTransports,
+} from "../helpers/node_process.ts";
 import { hasRedis, startRedis } from "../helpers/redis.ts";
 import { waitForValue } from "../helpers/wait.ts";
 
 const redisInstalled = await hasRedis();
 /** Opens `/stats` with the upstream URLs of relayed streams. */
-const OPERATOR_TOKEN = "registry-test-operator-token";
+const OPERATOR_TOKEN = TEST_OPERATOR_TOKEN;
 
 for (const transport of testTransports()) {
   Deno.test({
@@ -126,26 +131,75 @@ for (const transport of testTransports()) {
       });
 
       await t.step(
-        "a publisher that moves is found, and the old node does not delete the new entry",
+        "a publisher that moves to another node during its grace is followed without a loss",
         async () => {
+          const graces = (event: string) =>
+            metric(a, `hlswscdn_publisher_graces_total{event="${event}"}`);
+          const [entered, moves] = await Promise.all(["entered", "moved"].map(graces));
           const first = await publisherFor(a.wsUrl, "moving");
           await waitForValue(() => entry("moving"), a.wsUrl, 3000);
           await using early = await spectatorFor(b.wsUrl, "moving");
-          first.sendFragment(media[0].duration, media[0].data);
-          assertEquals((await early.nextFragment()).header.seq, 0);
-          // The encoder reconnects to C before A notices that it went away.
+          await using old = await spectatorFor(b.wsUrl, "moving", { old: true });
+          await using onA = await spectatorFor(a.wsUrl, "moving");
+          first.sendFragment(media[0].duration, media[0].data, { seq: 10 });
+          for (const spectator of [early, old, onA]) {
+            assertEquals((await spectator.nextFragment()).header.seq, 10);
+          }
+          // The encoder loses A and reconnects to C, within A's grace.
+          first.close();
+          await waitForValue(() => graces("entered"), entered + 1, 3000);
           await using moved = await publisherFor(c.wsUrl, "moving");
           await waitForValue(() => entry("moving"), c.wsUrl, 3000);
-          first.close();
-          const lost = await early.nextMessage();
-          assertEquals(lost.type === "E" && lost.code, "PUBLISHER_LOST", "as on A itself");
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          // A sees C's entry and lets go at once (before its 5 s grace runs out): B's relay and A's
+          // own new spectator pull the stream again, now from C.
+          const took = await waitForValue(() => graces("moved"), moves + 1, 3000);
+          assertAtMost(took, 2000, "ms for A to see the move");
+          const told = await onA.nextMessage();
+          assertEquals(told.type === "E" && told.code, "STREAM_MOVED", "a new client on A is told");
+          await waitForValue(async () => (await streamStats(b, "moving"))?.upstream, c.wsUrl, 5000);
+          moved.sendFragment(media[1].duration, media[1].data, { seq: 11 });
+          for (const spectator of [early, old]) {
+            const next = await spectator.nextFragment();
+            assertEquals(next.header.seq, 11, "B's spectators stay and get what follows");
+            assertEquals(next.header.discontinuity, true, "marked: another encoder connection");
+            assert(sameBytes(next.data, media[1].data));
+          }
+          assertEquals(early.closed, undefined);
+          assertEquals(old.closed, undefined);
           assertEquals(await entry("moving"), c.wsUrl, "A left C's entry alone");
-          await using late = await spectatorFor(b.wsUrl, "moving");
-          moved.sendFragment(media[1].duration, media[1].data);
-          const received = await late.nextFragment();
-          assert(sameBytes(received.data, media[1].data));
-          assertEquals((await streamStats(b, "moving", OPERATOR_TOKEN))?.upstream, c.wsUrl);
+          await using late = await spectatorFor(b.wsUrl, "moving", { maxInitialFragments: 1 });
+          assertEquals((await late.nextFragment()).header.seq, 11);
+        },
+      );
+
+      await t.step(
+        "the entry stays through a publisher's grace and goes when it runs out",
+        async () => {
+          const publisher = await publisherFor(a.wsUrl, "graced");
+          await waitForValue(() => entry("graced"), a.wsUrl, 3000);
+          await using fresh = await spectatorFor(b.wsUrl, "graced");
+          await using old = await spectatorFor(b.wsUrl, "graced", { old: true });
+          publisher.sendFragment(media[0].duration, media[0].data);
+          await fresh.nextFragment();
+          await old.nextFragment();
+          const dropped = performance.now();
+          publisher.close();
+          // The grace (5 s) outlasts the entry's time to live (4 s): only refreshes keep it.
+          const seen: (string | null)[] = [];
+          while (performance.now() - dropped < 4700) {
+            seen.push(await entry("graced"));
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+          const told = await fresh.nextMessage(4000);
+          assertEquals(
+            told.type === "E" && told.code,
+            "PUBLISHER_LOST",
+            "B's new client, after it",
+          );
+          assert(performance.now() - dropped >= 4900, "not before the grace ran out");
+          assertEquals(await old.nextMessage(), { type: "CLOSE" }, "B's old client");
+          assert(seen.length > 15 && seen.every((value) => value === a.wsUrl), `entry: ${seen}`);
+          await waitForValue(() => entry("graced"), null, 2000);
         },
       );
 

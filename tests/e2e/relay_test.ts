@@ -19,7 +19,12 @@ import {
   TestClient,
 } from "../helpers/client.ts";
 import { type MediaFragment, sameBytes, splitIntoParts, tsFragments } from "../helpers/media.ts";
-import { freePort, startNode, testTransports } from "../helpers/node_process.ts";
+import {
+  freePort,
+  startNode,
+  TEST_OPERATOR_TOKEN,
+  testTransports,
+} from "../helpers/node_process.ts";
 
 /** Sends a fragment as parts (`P` + binary), `pauseMs` apart. */
 async function sendParts(
@@ -121,7 +126,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Opens `/stats` with the upstream URLs of relayed streams. */
-const OPERATOR_TOKEN = "relay-test-operator-token";
+const OPERATOR_TOKEN = TEST_OPERATOR_TOKEN;
 
 for (const transport of testTransports()) {
   Deno.test(`[${transport}] relay: edge tiers through RELAY_FROM_URL`, async (t) => {

@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { publisherFor, pullToken, spectatorFor, type TestClient } from "../helpers/client.ts";
 import { tsFragments } from "../helpers/media.ts";
+import { stats, waitUntil } from "../helpers/node_metrics.ts";
 import { startNode, testTransports } from "../helpers/node_process.ts";
 import { RawWebSocket } from "../helpers/raw_socket.ts";
 import { startRedis } from "../helpers/redis.ts";
@@ -46,7 +47,7 @@ for (const transport of testTransports()) {
       // A client that reads nothing, so it never answers the closing handshake.
       const stuck = await RawWebSocket.connect(node.port);
       await stuck.sendText(`PULL:stream=leaving&auth=${await pullToken("leaving")}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitUntil(async () => (await stats(node)).spectators === 2, 5000, "stuck attached");
 
       const started = performance.now();
       const status = await node.stop("SIGTERM", 15_000);

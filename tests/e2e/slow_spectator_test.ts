@@ -1,13 +1,16 @@
 /**
  * The slow-spectator policy: a spectator that stops reading never delays the others, never gets a
  * fragment cut in the middle, is moved forward to a fragment boundary marked `jump=1`, and is
- * dropped with `E SLOW_SPECTATOR` when it stays behind too long. Runs on every transport.
+ * dropped when it stays behind too long: with `E SLOW_SPECTATOR` when it sent `caps` (a new
+ * client), without a word when it did not (an old player, which reconnects). Runs on every
+ * transport.
  */
 
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import { publisherFor, pullToken, spectatorFor } from "../helpers/client.ts";
 import { sameBytes, tsFragments } from "../helpers/media.ts";
-import { startNode, testTransports } from "../helpers/node_process.ts";
+import { stats, waitUntil } from "../helpers/node_metrics.ts";
+import { type NodeProcess, startNode, testTransports } from "../helpers/node_process.ts";
 import { type RawFrame, RawWebSocket } from "../helpers/raw_socket.ts";
 import { parseMessage } from "../../shared/protocol.ts";
 
@@ -37,6 +40,15 @@ async function bigFragments(count: number): Promise<Uint8Array[]> {
     result.push(fragment);
   }
   return result;
+}
+
+/** Waits until the node has `count` spectators attached. */
+function spectators(node: NodeProcess, count: number): Promise<void> {
+  return waitUntil(
+    async () => (await stats(node)).spectators === count,
+    5000,
+    `${count} spectators`,
+  );
 }
 
 /** Pairs text and binary frames into fragments; returns the text messages too. */
@@ -79,7 +91,7 @@ for (const transport of testTransports()) {
       await slow.sendText(
         `PULL:stream=slow&auth=${await pullToken("slow")}&max_initial_fragments=0`,
       );
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await spectators(node, 4);
 
       const sentAt: number[] = [];
       const started = performance.now();
@@ -146,7 +158,7 @@ for (const transport of testTransports()) {
     }
   });
 
-  Deno.test(`[${transport}] a spectator that stays behind is told SLOW_SPECTATOR and dropped`, async () => {
+  Deno.test(`[${transport}] a spectator that stays behind is dropped: E SLOW_SPECTATOR for a new client, nothing for an old one`, async () => {
     await using node = await startNode({
       transport,
       env: {
@@ -158,40 +170,55 @@ for (const transport of testTransports()) {
     const fragments = await bigFragments(30);
     await using publisher = await publisherFor(node.wsUrl, "stall");
     await using other = await spectatorFor(node.wsUrl, "stall", { maxInitialFragments: 0 });
-    const slow = await RawWebSocket.connect(node.port);
+    const pull = `PULL:stream=stall&auth=${await pullToken("stall")}&max_initial_fragments=0`;
+    const slowNew = await RawWebSocket.connect(node.port);
+    const slowOld = await RawWebSocket.connect(node.port);
     try {
-      await slow.sendText(
-        `PULL:stream=stall&auth=${await pullToken("stall")}&max_initial_fragments=0`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await slowNew.sendText(`${pull}&caps=errors`);
+      await slowOld.sendText(pull);
+      await spectators(node, 3);
       for (const [index, fragment] of fragments.entries()) {
         publisher.sendFragment(0.1, fragment);
         await new Promise((resolve) => setTimeout(resolve, 100));
-        if (index === 29) slow.resume(); // 3 s: behind for longer than the stall timeout
+        if (index === 29) {
+          // 3 s: behind for longer than the stall timeout
+          slowNew.resume();
+          slowOld.resume();
+        }
       }
-      const closed = await slow.waitFor(() => slow.closed, 10000);
-      assert(
-        closed,
-        `the node closed the slow spectator (last frames: ${
-          slow.frames.slice(-3).map((frame) =>
-            frame.opcode === 2 ? frame.payload.length : decoder.decode(frame.payload)
-          )
-        })`,
-      );
-      const { texts, fragments: got } = readFrames(slow.frames);
-      const error = texts.find((text) => text.startsWith("E"));
-      assert(error !== undefined, `an E message: ${texts.slice(-3)}`);
-      const message = parseMessage(error);
-      assertEquals(message.type === "E" && message.code, "SLOW_SPECTATOR");
-      for (const item of got) {
-        assert(sameBytes(item.data, fragments[item.seq]), "every fragment it got is whole");
+      for (const [slow, name] of [[slowNew, "new"], [slowOld, "old"]] as const) {
+        const closed = await slow.waitFor(() => slow.closed, 10000);
+        assert(
+          closed,
+          `the node closed the slow ${name} spectator (last frames: ${
+            slow.frames.slice(-3).map((frame) =>
+              frame.opcode === 2 ? frame.payload.length : decoder.decode(frame.payload)
+            )
+          })`,
+        );
+        const { texts, fragments: got } = readFrames(slow.frames);
+        for (const item of got) {
+          assert(sameBytes(item.data, fragments[item.seq]), "every fragment it got is whole");
+        }
+        const ends = texts.filter((text) => !/^(OK|F|H)(:|$)/.test(text));
+        if (name === "new") {
+          assertEquals(ends.length, 1, `one E: ${ends}`);
+          const message = parseMessage(ends[0]);
+          assertEquals(message.type === "E" && message.code, "SLOW_SPECTATOR");
+        } else {
+          assertEquals(ends, [], "an old player is disconnected without a word, and reconnects");
+          const close = slow.frames.find((frame) => frame.opcode === 8);
+          assert(close !== undefined, "a WebSocket close frame");
+          assertEquals(decoder.decode(close.payload.slice(2)), "SLOW_SPECTATOR", "its reason");
+        }
       }
       // The other spectator got everything.
       for (let index = 0; index < fragments.length; index++) {
         assertEquals((await other.nextFragment()).header.seq, index);
       }
     } finally {
-      await slow.close();
+      await slowNew.close();
+      await slowOld.close();
     }
   });
 }

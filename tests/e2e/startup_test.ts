@@ -4,6 +4,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { stats } from "../helpers/node_metrics.ts";
 import { freePort, nodeCommand, startNode, TEST_SECRETS } from "../helpers/node_process.ts";
 
 async function runNode(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
@@ -62,8 +63,7 @@ Deno.test("a .env file configures the node; the environment wins over it", async
       port,
       env: { ENV_FILE: `${dir}/.env`, NODE_ID: "from-env", HTTP_PORT: undefined },
     });
-    const stats = await (await fetch(`${node.httpUrl}/stats`)).json();
-    assertEquals(stats.nodeId, "from-env");
+    assertEquals((await stats(node)).nodeId, "from-env");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -18,6 +18,7 @@ import {
   writeMessage,
 } from "../../shared/protocol.ts";
 import { signToken } from "../../shared/token.ts";
+import { CLIENT_CAPABILITIES } from "../../shared/capabilities.ts";
 // @ts-types="@types/ws"
 import { WebSocket as NodeWebSocket } from "ws";
 import { sameBytes } from "./media.ts";
@@ -222,7 +223,15 @@ export class TestClient {
   }
 }
 
-/** Pulls `stream` and expects `E` with `code`; returns how long the answer took in ms. */
+/**
+ * The `caps` a test client sends: ours (a new client) unless `old` (a client of the original
+ * protocol, which sends none).
+ */
+export function capsFor(old: boolean | undefined): string[] | undefined {
+  return old ? undefined : [...CLIENT_CAPABILITIES];
+}
+
+/** Pulls `stream` (as a new client) and expects `E` with `code`; returns how long the answer took in ms. */
 export async function expectRefusal(
   url: string,
   stream: string,
@@ -232,7 +241,13 @@ export async function expectRefusal(
 ): Promise<number> {
   const start = performance.now();
   await using client = await TestClient.connect(url);
-  client.send({ type: "PULL", stream, auth: await pullToken(stream), ...options });
+  client.send({
+    type: "PULL",
+    stream,
+    auth: await pullToken(stream),
+    ...options,
+    caps: capsFor(false),
+  });
   const answer = await client.nextMessage(timeoutMs);
   if ((answer.type === "E" ? answer.code : answer.type) !== code) {
     throw new Error(`pull of ${stream}: expected E ${code}, got ${JSON.stringify(answer)}`);
@@ -258,28 +273,43 @@ export async function expectFragments(
   }
 }
 
-/** Connects and pushes `stream`; resolves after `OK`. */
+/** Connects and pushes `stream` (as a new client unless `old`); resolves after `OK`. */
 export async function publisherFor(
   url: string,
   stream: string,
-  options: { parts?: boolean } = {},
+  options: { parts?: boolean; old?: boolean } = {},
 ): Promise<TestClient> {
   const client = await TestClient.connect(url);
-  client.send({ type: "PUSH", stream, auth: await pushToken(stream), parts: options.parts });
+  client.send({
+    type: "PUSH",
+    stream,
+    auth: await pushToken(stream),
+    parts: options.parts,
+    caps: capsFor(options.old),
+  });
   const answer = await client.nextMessage();
   if (answer.type !== "OK") throw new Error(`PUSH refused: ${JSON.stringify(answer)}`);
   return client;
 }
 
-/** Connects and pulls `stream`; resolves after `OK`. */
+/** What a test spectator asks for; `old` sends no `caps` (a client of the original protocol). */
+export interface SpectatorOptions {
+  maxInitialFragments?: number;
+  parts?: boolean;
+  after?: number;
+  onlySource?: boolean;
+  old?: boolean;
+}
+
+/** Connects and pulls `stream` (as a new client unless `old`); resolves after `OK`. */
 export async function spectatorFor(
   url: string,
   stream: string,
-  options: { maxInitialFragments?: number; parts?: boolean; after?: number; onlySource?: boolean } =
-    {},
+  options: SpectatorOptions = {},
 ): Promise<TestClient> {
   const client = await TestClient.connect(url);
-  client.send({ type: "PULL", stream, auth: await pullToken(stream), ...options });
+  const { old, ...pull } = options;
+  client.send({ type: "PULL", stream, auth: await pullToken(stream), ...pull, caps: capsFor(old) });
   const answer = await client.nextMessage();
   if (answer.type !== "OK") throw new Error(`PULL refused: ${JSON.stringify(answer)}`);
   return client;

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { NodeProcess } from "./node_process.ts";
+import { type NodeProcess, TEST_OPERATOR_TOKEN } from "./node_process.ts";
 
 /** Parses the Prometheus text format into `series → value`. */
 export function parseMetrics(text: string): Map<string, number> {
@@ -36,11 +36,11 @@ export async function metric(node: NodeProcess, series: string): Promise<number>
   return (await metrics(node)).get(series) ?? 0;
 }
 
-/** A node's `/stats` document. */
+/** A node's `/stats` document (read with the test nodes' operator token unless given another). */
 // deno-lint-ignore no-explicit-any
-export async function stats(node: NodeProcess, token?: string): Promise<any> {
+export async function stats(node: NodeProcess, token = TEST_OPERATOR_TOKEN): Promise<any> {
   const response = await fetch(`${node.httpUrl}/stats`, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
+    headers: { authorization: `Bearer ${token}` },
   });
   if (!response.ok) throw new Error(`/stats answered ${response.status}`);
   return await response.json();

@@ -15,6 +15,9 @@ export const TEST_SECRETS = {
   PUSH_SECRET: "test-push-secret",
 } as const;
 
+/** The operator token of every test node unless a test overrides it (it opens `/stats`). */
+export const TEST_OPERATOR_TOKEN = "test-operator-token-0123456789";
+
 const ROOT = new URL("../../", import.meta.url);
 
 /** The transports the end-to-end suites run against (`TEST_TRANSPORTS`, default both). */
@@ -178,6 +181,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodePro
     LOG_REQUESTS: "NO",
     NO_COLOR: "1",
     ENV_FILE: "",
+    OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
     ...options.env,
   };
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];

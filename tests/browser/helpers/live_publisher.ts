@@ -81,6 +81,8 @@ export class LivePublisher {
   #loopMedia = 0;
   #connects = 0;
   #newPublisher = true;
+  /** No reconnection before this time (`Date.now()`): the publisher is offline. */
+  #offlineUntil = 0;
   /** Pieces sent so far. */
   sent = 0;
 
@@ -124,7 +126,9 @@ export class LivePublisher {
       if (this.#socket !== socket) return;
       this.#socket = null;
       this.#newPublisher = true;
-      if (this.#running) setTimeout(() => this.#connect(), 200);
+      if (this.#running) {
+        setTimeout(() => this.#connect(), Math.max(200, this.#offlineUntil - Date.now()));
+      }
     };
   }
 
@@ -205,8 +209,12 @@ export class LivePublisher {
     this.sent++;
   }
 
-  /** Drops the connection without `CLOSE` (the publisher crashed); it reconnects by itself. */
-  dropConnection(): void {
+  /**
+   * Drops the connection without `CLOSE` (the publisher crashed, or its network went away for
+   * `offlineMs`); it reconnects by itself after that, going on with the live media.
+   */
+  dropConnection(offlineMs = 0): void {
+    this.#offlineUntil = Date.now() + offlineMs;
     this.#socket?.close();
   }
 

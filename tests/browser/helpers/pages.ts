@@ -96,6 +96,86 @@ video.play().catch(() => {});
   return page;
 }
 
+/** What the wire of an old-style page carried (`window.wire`). */
+export interface WireRecord {
+  /** Text frames the page sent (`PULL` without `caps`, heartbeats). */
+  sent: string[];
+  /** Text frames the node sent. */
+  received: string[];
+  /** The first `E` the node sent, which an old player takes as fatal; null while none came. */
+  fatal: string | null;
+}
+
+/**
+ * Opens a page written against the original player API (`../shared/spec/compat.md`) whose
+ * connection behaves as an old client's: every `PULL` goes out without `caps` (so the node treats
+ * it as a player of the original protocol), and any `E` from the node is fatal, as it is for old
+ * players (`error-auth`: the page destroys the player). `window.wire` records the frames.
+ */
+export async function openOldStylePage(
+  browser: TestBrowser,
+  node: NodeProcess,
+  stream: string,
+): Promise<Page> {
+  const page = await browser.page(`${node.httpUrl}/player/watch.html`);
+  const config = JSON.stringify({
+    cdnServerUrl: node.wsUrl,
+    streamId: stream,
+    authToken: await pullToken(stream),
+    delay: 2,
+  });
+  await page.setContent(`<!doctype html><html><body>
+<video id="video" muted autoplay playsinline style="width:640px;height:360px"></video>
+<script>
+const wire = { sent: [], received: [], fatal: null };
+window.wire = wire;
+const Native = window.WebSocket;
+window.WebSocket = class OldClientSocket extends Native {
+  constructor(url, protocols) {
+    super(url, protocols);
+    this.addEventListener("message", (event) => {
+      if (typeof event.data !== "string") return;
+      wire.received.push(event.data);
+      if (/^E(:|$)/i.test(event.data) && wire.fatal === null) {
+        wire.fatal = event.data;
+        window.watch?.player?.destroy();
+      }
+    });
+  }
+  send(data) {
+    if (typeof data === "string" && /^PULL:/i.test(data)) {
+      const query = new URLSearchParams(data.slice(5));
+      query.delete("caps");
+      data = "PULL:" + query;
+    }
+    if (typeof data === "string") wire.sent.push(data);
+    super.send(data);
+  }
+};
+</script>
+<script type="module">
+import { HlsWebSocket } from "/player/hls-websocket-cdn.mjs";
+const record = { player: null, latency: [], errors: [], states: [], ended: false, closed: false, firstFrameMs: null };
+window.watch = record;
+const video = document.getElementById("video");
+const player = new HlsWebSocket(${config});
+record.player = player;
+player.addEventListener("error", (error) => record.errors.push(error.code + ": " + error.message));
+player.addEventListener("close", () => record.closed = true);
+player.addEventListener("ended", () => record.ended = true);
+player.addEventListener("firstframe", (ms) => record.firstFrameMs = ms);
+player.attachMedia(video);
+player.start();
+video.play().catch(() => {});
+</script></body></html>`);
+  return page;
+}
+
+/** What an old-style page's wire carried. */
+export function wire(page: Page): Promise<WireRecord> {
+  return page.evaluate(() => (globalThis as unknown as { wire: WireRecord }).wire);
+}
+
 /** The page's record. */
 export function record(page: Page): Promise<PageRecord> {
   return page.evaluate(() => {
@@ -157,4 +237,29 @@ export function recentLatency(
     delay: median(samples.map((sample) => sample.delay)),
     target: median(samples.map((sample) => sample.targetDelay)),
   };
+}
+
+/**
+ * Waits until the player's delay has settled at its target: the median of the last `count`
+ * samples within `tolerance` seconds of the target. Returns those numbers; throws with the last
+ * ones after `timeoutMs` (a player that never settles fails).
+ */
+export async function waitSettled(
+  page: Page,
+  tolerance: number,
+  timeoutMs: number,
+  count = 8,
+): Promise<{ latency: number; delay: number; target: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const latest = recentLatency(await record(page), count);
+    if (Math.abs(latest.delay - latest.target) <= tolerance) return latest;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `delay ${latest.delay.toFixed(3)} s did not settle within ${tolerance} s of the target ` +
+          `${latest.target.toFixed(3)} s in ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

@@ -3,7 +3,7 @@ import { writeMessage } from "../shared/protocol.ts";
 import { HlsWebSocket, PlayerError } from "./index.ts";
 import type { HlsWebSocketOptions } from "./options.ts";
 import { FakeMediaElement, installFakeMse } from "./testing/fake_media.ts";
-import { type FakeWebSocket, installFakeWebSocket } from "./testing/fake_websocket.ts";
+import { type FakeWebSocket, installFakeWebSocket } from "../shared/testing/fake_websocket.ts";
 import { tinyTs } from "./testing/tiny_ts.ts";
 import { until } from "./testing/until.ts";
 

@@ -19,7 +19,7 @@ import { OriginPolicy } from "./limits/origin_policy.ts";
 import { defaultBufferLimitMb, machineMemoryBytes } from "./machine_memory.ts";
 import { isValidNodeId } from "../shared/protocol.ts";
 import type { TransportName } from "./transport/transport.ts";
-import { ConfigError, EnvReader } from "./config_reader.ts";
+import { ConfigError, EnvReader } from "./env_reader.ts";
 
 export { ConfigError };
 

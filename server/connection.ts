@@ -32,15 +32,15 @@ import {
 } from "../shared/protocol.ts";
 import { quote } from "../shared/quote.ts";
 import { checkStreamId } from "../shared/stream_id.ts";
-import type { TokenVerifier } from "./auth.ts";
+import type { TokenVerifier } from "./token_verifier.ts";
 import type { NodeConfig } from "./config.ts";
 import { farewell, type Peer } from "./farewell.ts";
 import { HeldMessages } from "./held_messages.ts";
 import { MessageBudget } from "./limits/message_budget.ts";
-import { extendRelayPath } from "./relay/relay_path.ts";
+import { extendRelayPath } from "./sources/relay/relay_path.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
-import { Publisher } from "./publisher.ts";
+import { Publisher } from "./publisher_feed.ts";
 import type { SourceChain } from "./sources/chain.ts";
 import type { LocalPublications } from "./sources/local.ts";
 import { type SlowSpectatorPolicy, Spectator } from "./spectator.ts";

@@ -11,7 +11,7 @@ import { loadEnvironment } from "./dotenv.ts";
 import { externalWebsocketUrl } from "./external_url.ts";
 import { Logger } from "./log.ts";
 import { CdnNode } from "./node.ts";
-import { fleetSources } from "./sources/fleet.ts";
+import { fleetSources } from "./fleet.ts";
 import { CertificateReloader, startupCertificate } from "./tls_reloader.ts";
 import { denoTransport } from "./transport/deno/websocket.ts";
 import type { Listener, Transport } from "./transport/transport.ts";

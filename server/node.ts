@@ -10,7 +10,7 @@
  * @module
  */
 
-import { TokenVerifier } from "./auth.ts";
+import { TokenVerifier } from "./token_verifier.ts";
 import { BufferMemory } from "./buffer_memory.ts";
 import type { NodeConfig } from "./config.ts";
 import { Connection, type ConnectionContext } from "./connection.ts";

@@ -19,7 +19,7 @@ export * from "./protocol.ts";
 export * from "./stream_id.ts";
 export * from "./token.ts";
 export * from "./backoff.ts";
-export * from "./publisher.ts";
+export * from "./publisher/mod.ts";
 export * from "./mpegts/mod.ts";
 export * from "./media_pairing.ts";
 export * from "./quote.ts";

@@ -44,7 +44,8 @@ import { Publisher } from "./publisher_feed.ts";
 import type { SourceChain } from "./sources/chain.ts";
 import type { LocalPublications } from "./sources/local.ts";
 import { type SlowSpectatorPolicy, Spectator } from "./spectator.ts";
-import type { Stream, StreamEnd } from "./stream.ts";
+import type { Stream } from "./stream.ts";
+import type { StreamEnd } from "./stream_end.ts";
 import { type ServerSocket, TextFrame, type UpgradeRequest } from "./transport/transport.ts";
 
 /** What a connection needs from its node. */

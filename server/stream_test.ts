@@ -8,7 +8,8 @@ import { BufferMemory } from "./buffer_memory.ts";
 import { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { Spectator } from "./spectator.ts";
-import { Stream, type StreamEnd } from "./stream.ts";
+import { Stream } from "./stream.ts";
+import type { StreamEnd } from "./stream_end.ts";
 import type {
   MediaMessage,
   ServerSocket,

@@ -23,3 +23,4 @@ export * from "./publisher/mod.ts";
 export * from "./mpegts/mod.ts";
 export * from "./media_pairing.ts";
 export * from "./quote.ts";
+export * from "./rendition.ts";

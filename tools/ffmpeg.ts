@@ -27,6 +27,7 @@
  * @module
  */
 
+import { parseRenditionId } from "../shared/rendition.ts";
 import { ExitCode, PublishError } from "./publish_error.ts";
 
 /** What to publish. */
@@ -53,8 +54,8 @@ export interface Rendition {
 }
 
 /**
- * Reads a rendition from the last segment of a stream id in the usual `WxH-FPS~KBPS` form
- * (`room/stream/1280x720-30~2500`); returns just the id when it is not in that form.
+ * What to encode for a stream id in the usual `WxH-FPS~KBPS` form (`room/stream/1280x720-30~2500`,
+ * read by `shared/rendition.ts`); just the id when it is not in that form.
  *
  * @example
  * ```ts
@@ -65,11 +66,11 @@ export interface Rendition {
  * ```
  */
 export function renditionFromStreamId(streamId: string): Rendition {
-  const match = /(?:^|\/)(\d+x\d+)(?:-(\d+(?:\.\d+)?))?(?:~(\d+))?$/.exec(streamId);
-  if (match === null) return { streamId };
-  const rendition: Rendition = { streamId, size: match[1] };
-  if (match[2] !== undefined) rendition.fps = Number(match[2]);
-  if (match[3] !== undefined) rendition.videoBitrate = `${match[3]}k`;
+  const id = parseRenditionId(streamId);
+  if (id === null) return { streamId };
+  const rendition: Rendition = { streamId, size: `${id.width}x${id.height}` };
+  if (id.fps !== undefined) rendition.fps = id.fps;
+  if (id.kbps !== undefined) rendition.videoBitrate = `${id.kbps}k`;
   return rendition;
 }
 

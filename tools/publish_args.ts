@@ -15,7 +15,8 @@
 
 import { parseArgs } from "node:util";
 import { renditionFromStreamId } from "./ffmpeg.ts";
-import type { PublishInput, PublishOptions } from "./publish.ts";
+import type { PublishInput } from "./ffmpeg.ts";
+import type { PublishOptions } from "./publish_options.ts";
 import { ExitCode, PublishError } from "./publish_error.ts";
 
 /** The help text. */

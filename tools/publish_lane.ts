@@ -13,7 +13,7 @@
 
 import { Publisher, type PublisherErrorEvent } from "../shared/publisher/publisher.ts";
 import type { Rendition } from "./ffmpeg.ts";
-import type { PublishOptions } from "./publish.ts";
+import type { PublishOptions } from "./publish_options.ts";
 import { StreamPump } from "./stream_pump.ts";
 
 /** Everything one rendition needs while running. */

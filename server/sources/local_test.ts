@@ -12,12 +12,12 @@ import { BufferMemory } from "../buffer_memory.ts";
 import type { Fragment, Part } from "../fragment.ts";
 import { Logger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
-import type { Spectator } from "../spectator.ts";
-import type { StreamEnd } from "../stream.ts";
+import type { StreamSubscriber } from "../stream_subscriber.ts";
+import type { StreamEnd } from "../stream_end.ts";
 import { LocalPublications } from "./local.ts";
 
 /** Stands in for a spectator: records what the stream hands it. */
-class RecordingSpectator {
+class RecordingSpectator implements StreamSubscriber {
   readonly wantsParts = true;
   fragments: Fragment[] = [];
   parts: Part[] = [];
@@ -36,7 +36,6 @@ class RecordingSpectator {
   end(end: StreamEnd): void {
     this.ends.push(end);
   }
-  check(): void {}
 }
 
 function setup(graceMs: number) {
@@ -73,7 +72,7 @@ Deno.test("a publisher back within the grace continues the stream for the same s
   const first = handle();
   const stream = publications.publish("s", first);
   const spectator = new RecordingSpectator();
-  stream.attach(spectator as unknown as Spectator);
+  stream.attach(spectator);
   stream.pushFragment({ type: "F", duration: 1, seq: 10 }, bytes(10));
   stream.pushPart({ type: "P", seq: 11, part: 0 }, bytes(5)); // half a fragment, then gone
   publications.vanish("s", first, "connection lost");
@@ -106,7 +105,7 @@ Deno.test("the grace running out ends the stream with PUBLISHER_LOST; a later PU
   const stream = publications.publish("s", first);
   stream.pushFragment({ type: "F", duration: 1, seq: 4 }, bytes(10));
   const spectator = new RecordingSpectator();
-  stream.attach(spectator as unknown as Spectator);
+  stream.attach(spectator);
   publications.vanish("s", first, "idle");
   await waitForValue(() => Promise.resolve(spectator.ends.length), 1, 2000);
   const end = spectator.ends[0];
@@ -125,7 +124,7 @@ Deno.test("a takeover on another node ends the waiting stream with STREAM_MOVED"
   const first = handle();
   const stream = publications.publish("s", first);
   const spectator = new RecordingSpectator();
-  stream.attach(spectator as unknown as Spectator);
+  stream.attach(spectator);
   publications.moved("s", "ws://b/"); // not in grace: ignored
   assertEquals(spectator.ends, []);
   publications.vanish("s", first, "connection lost");

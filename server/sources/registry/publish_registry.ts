@@ -19,7 +19,8 @@
  *
  * @example
  * ```ts ignore
- * const registry = new PublishRegistry({ client, publications, namespace: "cdn:", url: "ws://10.0.0.5/", refreshIntervalSeconds: 60, log });
+ * const registry = new PublishRegistry({ client, local: publications, namespace: "cdn:", url: "ws://10.0.0.5/", refreshIntervalSeconds: 60, log });
+ * publications.addEventListener("publish", (event) => registry.register(event.detail));
  * const where = await registry.lookup("room/a"); // "ws://10.0.0.7/" or null
  * await registry.destroy();                      // deletes this node's entries
  * ```
@@ -28,7 +29,6 @@
 
 import type { Logger } from "../../log.ts";
 import type { Metrics } from "../../metrics.ts";
-import type { LocalPublications } from "../local.ts";
 import type { RedisClient } from "./redis_client.ts";
 
 /** Sets the entry when it is missing or already ours; leaves another node's entry alone. */
@@ -50,12 +50,25 @@ return 0`;
 /** How often a stream in grace checks whether another node took it over. */
 const MOVE_CHECK_MS = 500;
 
+/**
+ * What the registry asks of the streams published on this node (the node's `LocalPublications`).
+ * It hears of each change from whoever wires it (`register`, `unregister`, `watchMove`).
+ */
+export interface LocalStreams {
+  /** Ids of the streams published here now. */
+  readonly streamIds: readonly string[];
+  /** Whether `streamId` is published here and waiting for its vanished publisher. */
+  isVacant(streamId: string): boolean;
+  /** The vanished publisher of `streamId` now publishes on the node at `where`. */
+  moved(streamId: string, where: string): void;
+}
+
 /** How a publish registry is set up. */
 export interface PublishRegistryOptions {
   /** The Redis connection; the registry owns it and quits it in `destroy`. */
   client: RedisClient;
-  /** The streams published on this node, followed through their `publish`/`unpublish` events. */
-  publications: LocalPublications;
+  /** The streams published on this node. */
+  local: LocalStreams;
   /** `PUB_REG_NAMESPACE`: prefix of every key. */
   namespace: string;
   /** `EXTERNAL_WEBSOCKET_URL`: the value of this node's entries. */
@@ -81,11 +94,6 @@ export class PublishRegistry {
   #warned = false;
   #unfinishedDeletes = new Set<string>();
   #destroyed: Promise<void> | null = null;
-  #onPublish: EventListener = (event) => this.#register((event as CustomEvent<string>).detail);
-  #onUnpublish: EventListener = (event) => {
-    this.#unregister((event as CustomEvent<string>).detail).catch(() => {});
-  };
-  #onVacant: EventListener = (event) => this.#watchMove((event as CustomEvent<string>).detail);
   /** Streams in grace whose entry is watched for a takeover by another node. */
   #vacant = new Set<string>();
   #moveTimer: ReturnType<typeof setInterval> | undefined;
@@ -94,15 +102,12 @@ export class PublishRegistry {
   #onClose = () => this.#options.metrics?.registryConnected.set(0);
   #wasReady = false;
 
-  /** Starts following the publications; registration begins when Redis is ready. */
+  /** Starts refreshing; registration begins when Redis is ready. */
   constructor(options: PublishRegistryOptions) {
     this.#options = options;
     this.#client = options.client;
     this.#log = options.log.child("registry");
     this.#ttl = options.refreshIntervalSeconds * 2;
-    options.publications.addEventListener("publish", this.#onPublish);
-    options.publications.addEventListener("unpublish", this.#onUnpublish);
-    options.publications.addEventListener("vacant", this.#onVacant);
     this.#client.on("ready", this.#onReady);
     this.#client.on("error", this.#onError);
     this.#client.on("close", this.#onClose);
@@ -142,7 +147,8 @@ export class PublishRegistry {
     return withTimeout(promise, this.#options.timeoutMs);
   }
 
-  #register(streamId: string): void {
+  /** `streamId` is published here now: its entry points to this node (taken over if need be). */
+  register(streamId: string): void {
     this.#track(`register ${streamId}`, async () => {
       await this.#client.set(this.key(streamId), this.#options.url, "EX", this.#ttl);
       this.#log.debug(`registered ${streamId}`);
@@ -157,7 +163,7 @@ export class PublishRegistry {
   }
 
   #refreshAll(): void {
-    for (const streamId of this.#options.publications.streamIds) {
+    for (const streamId of this.#options.local.streamIds) {
       this.#track(`refresh ${streamId}`, () => this.#refresh(streamId));
     }
   }
@@ -176,23 +182,34 @@ export class PublishRegistry {
     return promise;
   }
 
-  #watchMove(streamId: string): void {
+  /** `streamId` ended here: its entry goes, if it still points to this node. */
+  unregister(streamId: string): void {
+    if (this.#destroyed !== null) return;
+    this.#unregister(streamId).catch(() => {});
+  }
+
+  /**
+   * `streamId` waits for its vanished publisher: its entry is checked twice a second, and once
+   * another node holds it, the local streams are told (`moved`).
+   */
+  watchMove(streamId: string): void {
+    if (this.#destroyed !== null) return;
     this.#vacant.add(streamId);
     this.#moveTimer ??= setInterval(() => this.#checkMoves(), MOVE_CHECK_MS);
   }
 
   #checkMoves(): void {
-    const { publications, url } = this.#options;
+    const { local, url } = this.#options;
     for (const streamId of this.#vacant) {
-      if (!publications.isVacant(streamId)) {
+      if (!local.isVacant(streamId)) {
         this.#vacant.delete(streamId);
         continue;
       }
       this.#deadline(this.#client.get(this.key(streamId))).then((where) => {
-        if (where !== null && where !== "" && where !== url && publications.isVacant(streamId)) {
+        if (where !== null && where !== "" && where !== url && local.isVacant(streamId)) {
           this.#log.info(`${streamId} was taken over by ${where}`);
           this.#vacant.delete(streamId);
-          publications.moved(streamId, where);
+          local.moved(streamId, where);
         }
       }, () => {/* Redis is away: the grace runs its course */});
     }
@@ -209,7 +226,7 @@ export class PublishRegistry {
     if (this.#wasReady) metrics?.registryReconnects.inc();
     this.#wasReady = true;
     this.#warned = false;
-    const published = new Set(this.#options.publications.streamIds);
+    const published = new Set(this.#options.local.streamIds);
     for (const streamId of this.#unfinishedDeletes) {
       if (!published.has(streamId)) this.#unregister(streamId);
     }
@@ -243,14 +260,10 @@ export class PublishRegistry {
   }
 
   async #destroy(): Promise<void> {
-    const { publications } = this.#options;
-    publications.removeEventListener("publish", this.#onPublish);
-    publications.removeEventListener("unpublish", this.#onUnpublish);
-    publications.removeEventListener("vacant", this.#onVacant);
     clearInterval(this.#timer);
     clearInterval(this.#moveTimer);
     this.#vacant.clear();
-    const deletes = publications.streamIds.map((id) => this.#unregister(id).catch(() => {}));
+    const deletes = this.#options.local.streamIds.map((id) => this.#unregister(id).catch(() => {}));
     await Promise.allSettled([...this.#pending, ...deletes]);
     this.#client.off("ready", this.#onReady);
     try {

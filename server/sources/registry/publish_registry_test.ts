@@ -12,6 +12,7 @@ import { parseConfig } from "../../config.ts";
 import { Logger } from "../../log.ts";
 import { Metrics } from "../../metrics.ts";
 import { LocalPublications } from "../local.ts";
+import { followPublications } from "../../fleet.ts";
 import { PublishRegistry } from "./publish_registry.ts";
 import { createRedisClient } from "./redis_client.ts";
 
@@ -35,13 +36,14 @@ function registryFor(port: number, url: string, graceMs = 0) {
   });
   const registry = new PublishRegistry({
     client: createRedisClient(config.registry),
-    publications,
+    local: publications,
     namespace: "t:",
     url,
     refreshIntervalSeconds: 1,
     timeoutMs: 500,
     log: quiet,
   });
+  followPublications(publications, registry);
   const publisher = { replaced() {} };
   return { registry, publications, publisher };
 }

@@ -33,7 +33,8 @@ import type { FragmentMessage, PartMessage } from "../../../shared/protocol.ts";
 import { escapeControls, quote } from "../../../shared/quote.ts";
 import type { Logger } from "../../log.ts";
 import type { Metrics } from "../../metrics.ts";
-import type { Stream, StreamEnd } from "../../stream.ts";
+import type { Stream } from "../../stream.ts";
+import type { StreamEnd } from "../../stream_end.ts";
 import { Backoff } from "../../../shared/backoff.ts";
 import type { UpstreamLocator, UpstreamTarget } from "./locator.ts";
 import { UpstreamConnection, type UpstreamEnd, UpstreamRefused } from "./upstream_connection.ts";
@@ -203,7 +204,7 @@ export class UpstreamRelay extends EventTarget {
       origin: this.origin,
       upstream: this.#url,
       upstreamConnections: this.#connection === null ? 0 : 1,
-      spectators: this.#stream.spectatorCount,
+      spectators: this.#stream.subscriberCount,
       lastSeq: this.#stream.lastSeq,
       resumes: this.#resumes,
       bytesIn: this.#bytesIn + (this.#connection?.bytesReceived ?? 0),
@@ -257,7 +258,7 @@ export class UpstreamRelay extends EventTarget {
       const message = end?.kind === "failed" ? end.message : "the upstream stream ended";
       return { kind: "declined", reason: message };
     }
-    this.#stream.addEventListener("spectators", () => this.#checkInactivity());
+    this.#stream.addEventListener("subscribers", () => this.#checkInactivity());
     this.#checkInactivity();
     return { kind: "stream", stream: this.#stream };
   }
@@ -461,9 +462,9 @@ export class UpstreamRelay extends EventTarget {
 
   #checkInactivity(): void {
     clearTimeout(this.#inactivity);
-    if (this.#closed || this.#stream.spectatorCount > 0) return;
+    if (this.#closed || this.#stream.subscriberCount > 0) return;
     this.#inactivity = setTimeout(() => {
-      if (this.#stream.spectatorCount > 0) return;
+      if (this.#stream.subscriberCount > 0) return;
       this.#log.info("no spectators: closing the upstream");
       this.#finish({ kind: "closed" });
     }, this.#options.timing.inactivityMs);

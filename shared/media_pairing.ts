@@ -27,11 +27,6 @@ export type MediaHeader = FragmentMessage | PartMessage;
 export class MediaPairing {
   #pending: MediaHeader | null = null;
 
-  /** Whether a header waits for its binary frame. */
-  get waiting(): boolean {
-    return this.#pending !== null;
-  }
-
   /** Throws `PROTOCOL_ERROR` when `message` arrives where a binary frame is due. */
   expectText(message: Message): void {
     if (this.#pending !== null) {

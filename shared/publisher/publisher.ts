@@ -15,6 +15,10 @@
  * Given the push secret instead of a token, it signs its own short-lived tokens and signs a new
  * one for any connection made when less than half of the current one's lifetime is left.
  *
+ * It is a thin layer over the shared protocol session (`shared/session/`), which opens the
+ * connection, waits for `OK`, sends heartbeats and drops a silent node; the retry policy is the
+ * shared one too (`Reconnection`, with `startTimeoutMs` as its limit until the first `OK`).
+ *
  * This module runs in browsers and in Deno alike (Web WebSocket only).
  *
  * @example
@@ -32,10 +36,14 @@
  * @module
  */
 
-import { Backoff } from "../backoff.ts";
 import { CLIENT_CAPABILITIES } from "../capabilities.ts";
 import { ErrorCode, isRetriable } from "../errors.ts";
-import { type KnownMessage, type Message, parseMessage, writeMessage } from "../protocol.ts";
+import {
+  ProtocolSession,
+  type SessionEnd,
+  type SessionRefused,
+} from "../session/protocol_session.ts";
+import { Reconnection } from "../session/reconnection.ts";
 import {
   type PublisherErrorCode,
   PublisherErrorEvent,
@@ -67,17 +75,15 @@ const FATAL_CODES: ReadonlySet<string> = new Set(
 /** A client that publishes one stream (see the module documentation). */
 export class Publisher extends TypedEventTarget<PublisherEventMap> {
   #options: PublisherOptions;
-  #WebSocket: typeof WebSocket;
   #state: PublisherState = "idle";
-  #socket: WebSocket | null = null;
+  #session: ProtocolSession | null = null;
+  /** Cancels the session being opened. */
+  #opening: AbortController | null = null;
   #outbox: PublisherOutbox;
-  #backoff: Backoff;
+  #retry: Reconnection;
   #nodeParts = false;
   #everReady = false;
   #startedAt = 0;
-  #lastSent = 0;
-  #lastReceived = 0;
-  #openTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #tick: ReturnType<typeof setInterval> | undefined;
   #tokens: PushTokenSource;
@@ -102,8 +108,10 @@ export class Publisher extends TypedEventTarget<PublisherEventMap> {
       lifetimeSeconds: options.tokenLifetimeSeconds,
     });
     this.#options = options;
-    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
-    this.#backoff = new Backoff(options.backoff);
+    this.#retry = new Reconnection({
+      backoff: options.backoff,
+      limitMs: options.startTimeoutMs ?? Infinity,
+    });
     this.#outbox = new PublisherOutbox({
       firstSeq: options.firstSeq ?? Math.floor(Date.now() / 100),
       onSent: (kind, seq, bytes, complete, part) => {
@@ -143,14 +151,20 @@ export class Publisher extends TypedEventTarget<PublisherEventMap> {
   start(): void {
     if (this.#state !== "idle") return;
     this.#startedAt = performance.now();
+    this.#retry.lost(); // until the first OK, `startTimeoutMs` runs
     this.#tick = setInterval(() => this.#check(), 1000);
     this.#connect();
   }
 
-  /** Resolves when the publisher is (or next becomes) ready; rejects when it closes first. */
+  /**
+   * Resolves when the publisher is (or next becomes) ready; rejects when it closes first (with the
+   * fatal error, named by its code, when there was one).
+   */
   ready(): Promise<void> {
     if (this.#state === "ready") return Promise.resolve();
-    if (this.#state === "closed") return Promise.reject(new Error("the publisher is closed"));
+    if (this.#state === "closed") {
+      return Promise.reject(this.#lastError ?? new Error("the publisher is closed"));
+    }
     return new Promise((resolve, reject) => {
       const onState = (event: PublisherStateEvent) => {
         if (event.state === "ready") resolve();
@@ -182,21 +196,13 @@ export class Publisher extends TypedEventTarget<PublisherEventMap> {
   close(): Promise<void> {
     if (this.#closed !== null) return this.#closed;
     this.#outbox.abortFragment();
-    const socket = this.#socket;
-    const wasReady = this.#state === "ready";
+    const session = this.#session;
+    this.#session = null;
     this.#stop();
-    this.#closed = new Promise<void>((resolve) => {
-      if (socket === null || socket.readyState === this.#WebSocket.CLOSED) return resolve();
-      const timer = setTimeout(resolve, 3000);
-      socket.onclose = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      if (wasReady) this.#write(socket, { type: "CLOSE" });
-      closeQuietly(socket, 1000, "stream ended");
-    });
+    const closed = session?.finish() ?? Promise.resolve();
+    this.#closed = closed;
     this.#setState("closed");
-    return this.#closed;
+    return closed;
   }
 
   /** Whether the publisher has stopped (a getter, so checks after awaits are not narrowed away). */
@@ -229,110 +235,103 @@ export class Publisher extends TypedEventTarget<PublisherEventMap> {
       return;
     }
     if (this.#isClosed) return;
-    let socket: WebSocket;
-    try {
-      socket = new this.#WebSocket(this.#options.url);
-    } catch (error) {
-      this.#fatal(
-        "CONNECTION_FAILED",
-        `bad node URL ${this.#options.url}: ${error instanceof Error ? error.message : error}`,
-      );
-      return;
-    }
-    this.#socket = socket;
-    socket.binaryType = "arraybuffer";
-    this.#openTimer = setTimeout(() => {
-      this.#failAttempt(
-        ErrorCode.TIMEOUT,
-        `no answer from ${this.#options.url} within ${this.#openTimeoutMs / 1000} s`,
-      );
-    }, this.#openTimeoutMs);
-    let opened = false;
-    socket.onopen = () => {
-      opened = true;
-      this.#lastReceived = performance.now();
-      this.#write(socket, {
+    const opening = new AbortController();
+    this.#opening = opening;
+    const options = this.#options;
+    ProtocolSession.open({
+      url: options.url,
+      hello: {
         type: "PUSH",
-        stream: this.#options.streamId,
+        stream: options.streamId,
         auth,
-        parts: this.#options.parts !== false || undefined,
+        parts: options.parts !== false || undefined,
         caps: [...CLIENT_CAPABILITIES],
-      });
-    };
-    socket.onmessage = (event) => {
-      if (socket !== this.#socket) return;
-      this.#lastReceived = performance.now();
-      if (typeof event.data === "string") this.#onText(event.data);
-    };
-    socket.onerror = () => {};
-    socket.onclose = (event) => {
-      if (socket !== this.#socket) return;
-      const reason = `code ${event.code}${event.reason ? `, ${event.reason}` : ""}`;
-      if (this.#state === "ready") {
-        this.#failAttempt("CONNECTION_LOST", `the connection to the node was lost (${reason})`);
-      } else if (opened) {
-        this.#failAttempt(
-          "CONNECTION_FAILED",
-          `${this.#options.url} closed the connection (${reason})`,
-        );
-      } else this.#failAttempt("CONNECTION_FAILED", `cannot connect to ${this.#options.url}`);
-    };
+      },
+      openMs: this.#openTimeoutMs,
+      heartbeatMs: options.heartbeatMs ?? 30000,
+      idleMs: options.idleTimeoutMs ?? 75000,
+      WebSocket: options.WebSocket,
+      signal: opening.signal,
+    }, { onEnd: (end) => this.#onEnd(end) }).then((session) => {
+      if (this.#opening !== opening) return session.close();
+      this.#opening = null;
+      this.#session = session;
+      this.#onReady(session);
+    }, (refusal: SessionRefused) => {
+      if (this.#opening !== opening) return;
+      this.#opening = null;
+      this.#refused(refusal);
+    });
   }
 
   get #openTimeoutMs(): number {
     return this.#options.openTimeoutMs ?? 10000;
   }
 
-  #onText(text: string): void {
-    let message: Message;
-    try {
-      message = parseMessage(text);
-    } catch {
-      return;
-    }
-    if (message.type === "OK" && this.#state !== "ready") this.#onReady(message.parts === true);
-    else if (message.type === "E") {
-      const text = message.message || message.code;
-      if (FATAL_CODES.has(message.code)) this.#fatal(message.code, text);
-      else this.#failAttempt(message.code, text);
+  /** The node did not accept the push (yet). */
+  #refused(refusal: SessionRefused): void {
+    const url = this.#options.url;
+    switch (refusal.kind) {
+      case "cancelled":
+        return;
+      case "url":
+        return this.#fatal("CONNECTION_FAILED", `bad node URL: ${refusal.message}`);
+      case "error":
+        return this.#onError(refusal.code!, refusal.message);
+      case "timeout":
+        return this.#failAttempt(
+          ErrorCode.TIMEOUT,
+          `no answer from ${url} within ${this.#openTimeoutMs / 1000} s`,
+        );
+      default:
+        return this.#failAttempt(
+          "CONNECTION_FAILED",
+          refusal.kind === "connect" && !refusal.opened
+            ? `cannot connect to ${url}`
+            : `${url}: ${refusal.message}`,
+        );
     }
   }
 
-  #onReady(nodeParts: boolean): void {
-    clearTimeout(this.#openTimer);
+  /** An `E` from the node: the end for codes that will not pass, a retry for the others. */
+  #onError(code: string, message: string): void {
+    if (FATAL_CODES.has(code)) this.#fatal(code, message || code);
+    else this.#failAttempt(code, message || code);
+  }
+
+  #onReady(session: ProtocolSession): void {
     if (this.#everReady) this.#stats.reconnects++;
     this.#everReady = true;
-    this.#backoff.reset();
-    this.#nodeParts = nodeParts && this.#options.parts !== false;
-    this.#lastSent = performance.now();
+    this.#retry.progress();
+    this.#retry.limitMs = Infinity; // once it has published, it never gives up on its own
+    this.#nodeParts = session.accepted.parts === true && this.#options.parts !== false;
     this.#setState("ready");
-    const socket = this.#socket!;
     const maxBuffered = this.#options.maxBufferedBytes ?? 16 * 1024 * 1024;
     const sink: OutboxSink = {
-      send: (message, data) => {
-        this.#write(socket, message);
-        socket.send(data as Uint8Array<ArrayBuffer>);
-      },
+      send: (message, data) => session.sendMedia(message, data),
       get congested() {
-        return socket.bufferedAmount > maxBuffered;
+        return session.bufferedAmount > maxBuffered;
       },
     };
     this.#outbox.attach(sink, this.#nodeParts);
   }
 
-  #write(socket: WebSocket, message: KnownMessage): void {
-    socket.send(writeMessage(message));
-    this.#lastSent = performance.now();
+  #onEnd(end: SessionEnd): void {
+    if (this.#session === null) return; // dropped or closed here
+    this.#session = null;
+    if (end.kind === "error") this.#onError(end.code, end.message);
+    else {
+      const why = end.kind === "closed" ? "the node ended the stream (CLOSE)" : end.reason;
+      this.#failAttempt("CONNECTION_LOST", `the connection to the node was lost: ${why}`);
+    }
   }
 
-  /** Drops the socket of a failed attempt or lost connection and schedules the next attempt. */
+  /** Drops the session of a failed attempt or lost connection and schedules the next attempt. */
   #failAttempt(code: PublisherErrorCode, message: string): void {
     if (this.#isClosed) return;
-    this.#dropSocket();
-    if (
-      !this.#everReady &&
-      performance.now() - this.#startedAt >= (this.#options.startTimeoutMs ?? Infinity)
-    ) {
+    this.#dropSession();
+    this.#retry.lost();
+    if (this.#retry.expired()) {
       this.#fatal("UNREACHABLE", `${this.#unreachable()} (${message})`);
       return;
     }
@@ -341,39 +340,33 @@ export class Publisher extends TypedEventTarget<PublisherEventMap> {
     if (this.#isClosed) return;
     this.#setState(this.#everReady ? "reconnecting" : "connecting");
     clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => this.#connect(), this.#backoff.next());
+    this.#retryTimer = setTimeout(() => this.#connect(), this.#retry.nextDelay() ?? 0);
   }
 
   #fatal(code: PublisherErrorCode, message: string): void {
     if (this.#isClosed) return;
     this.#lastError = errorOf(code, message);
-    this.#dropSocket();
+    this.#dropSession();
     this.#stop();
     this.#closed = Promise.resolve();
     this.dispatchEvent(new PublisherErrorEvent(code, message, true));
     this.#setState("closed");
   }
 
-  #dropSocket(): void {
-    clearTimeout(this.#openTimer);
+  #dropSession(): void {
     this.#outbox.attach(null, false);
-    const socket = this.#socket;
-    this.#socket = null;
-    if (socket !== null) {
-      socket.onopen = socket.onmessage = socket.onclose = null;
-      closeQuietly(socket, 1000, "reconnecting");
-    }
+    const session = this.#session;
+    this.#session = null;
+    session?.close("reconnecting");
   }
 
-  /** Stops timers (the socket is the caller's). */
+  /** Stops timers and any session being opened (an open session is the caller's). */
   #stop(): void {
-    clearTimeout(this.#openTimer);
     clearTimeout(this.#retryTimer);
     clearInterval(this.#tick);
+    this.#opening?.abort();
+    this.#opening = null;
     this.#outbox.attach(null, false);
-    const socket = this.#socket;
-    this.#socket = null;
-    if (socket !== null) socket.onopen = socket.onmessage = null;
   }
 
   #unreachable(): string {
@@ -381,24 +374,11 @@ export class Publisher extends TypedEventTarget<PublisherEventMap> {
     return `no connection to ${this.#options.url} within ${seconds} s`;
   }
 
-  /** Once a second: heartbeat, idle timeout, start timeout. */
+  /** Once a second: the start timeout (heartbeats and the idle limit are the session's). */
   #check(): void {
-    const now = performance.now();
-    const socket = this.#socket;
-    if (this.#state === "ready" && socket !== null) {
-      if (now - this.#lastReceived > (this.#options.idleTimeoutMs ?? 75000)) {
-        this.#failAttempt(ErrorCode.TIMEOUT, "nothing received from the node for too long");
-        return;
-      }
-      if (now - this.#lastSent >= (this.#options.heartbeatMs ?? 30000)) {
-        this.#write(socket, { type: "H" });
-      }
-    } else if (
-      !this.#everReady && now - this.#startedAt >= (this.#options.startTimeoutMs ?? Infinity)
-    ) {
-      const last = this.#lastError === undefined ? "" : ` (${this.#lastError.message})`;
-      this.#fatal("UNREACHABLE", `${this.#unreachable()}${last}`);
-    }
+    if (this.#everReady || !this.#retry.expired()) return;
+    const last = this.#lastError === undefined ? "" : ` (${this.#lastError.message})`;
+    this.#fatal("UNREACHABLE", `${this.#unreachable()}${last}`);
   }
 }
 
@@ -406,10 +386,4 @@ function errorOf(code: string, message: string): Error {
   const error = new Error(message);
   error.name = code;
   return error;
-}
-
-function closeQuietly(socket: WebSocket, code: number, reason: string): void {
-  try {
-    socket.close(code, reason);
-  } catch { /* already closing */ }
 }

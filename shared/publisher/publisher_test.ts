@@ -1,20 +1,13 @@
 /**
- * The publisher client against real node processes (every transport): parts and whole
- * fragments, tokens, every fatal refusal, reconnection after the node is killed and restarted on
- * the same port, and an older node that knows no parts.
+ * The publisher library on a fake WebSocket: the PUSH it sends, parts paired with their bytes,
+ * whole fragments for a node without parts, fatal and retried refusals, reconnection that sends
+ * the newest held fragment, the start timeout, congestion, and `close`. The same library against
+ * real nodes is `tests/e2e/publisher_library_test.ts`.
  */
 
-import { assert, assertAtMost, assertEquals } from "../../tests/helpers/assert.ts";
-import { pushToken, spectatorFor, type TestClient } from "../../tests/helpers/client.ts";
-import { type MediaFragment, sameBytes, tsFragments } from "../../tests/helpers/media.ts";
-import {
-  freePort,
-  startNode,
-  TEST_SECRETS,
-  testTransports,
-} from "../../tests/helpers/node_process.ts";
-import type { FragmentMessage, PartMessage } from "../protocol.ts";
-import { parseMessage } from "../protocol.ts";
+import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { type FakeWebSocket, fakeWebSockets } from "../testing/fake_websocket.ts";
+import { until } from "../testing/until.ts";
 import {
   Publisher,
   type PublisherErrorEvent,
@@ -22,296 +15,174 @@ import {
   type PublisherState,
 } from "./publisher.ts";
 
-const FAST_BACKOFF = { initialMs: 100, maxMs: 400 };
-
-function publisher(url: string, streamId: string, options: Partial<PublisherOptions> = {}) {
-  const client = new Publisher({
-    url,
-    streamId,
-    secret: TEST_SECRETS.PUSH_SECRET,
-    backoff: FAST_BACKOFF,
+/** A publisher on fake sockets, its states and errors recorded. */
+function setup(options: Partial<PublisherOptions> = {}) {
+  const sockets = fakeWebSockets();
+  const publisher = new Publisher({
+    url: "ws://node/",
+    streamId: "room/a",
+    token: "token",
+    firstSeq: 10,
+    backoff: { initialMs: 5, maxMs: 10, jitter: 0 },
+    WebSocket: sockets.WebSocket,
     ...options,
   });
   const states: PublisherState[] = [];
   const errors: PublisherErrorEvent[] = [];
-  client.addEventListener("state", (event) => states.push(event.state));
-  client.addEventListener("error", (event) => errors.push(event));
-  return { client, states, errors };
-}
-
-/** Splits a fragment into two parts at a packet boundary. */
-function halves(data: Uint8Array): [Uint8Array, Uint8Array] {
-  const middle = Math.floor(data.byteLength / 188 / 2) * 188;
-  return [data.subarray(0, middle), data.subarray(middle)];
-}
-
-function sendInParts(client: Publisher, fragment: MediaFragment, time = Date.now()): void {
-  const [first, second] = halves(fragment.data);
-  client.sendPart({ data: first, time });
-  client.sendPart({ data: second, time: time + 500, last: true, duration: fragment.duration });
-}
-
-/** Reads parts from a parts spectator until `count` fragments are complete; returns them joined. */
-async function readParted(spectator: TestClient, count: number, timeoutMs = 5000) {
-  const fragments: { seq: number; time?: number; data: Uint8Array; parts: PartMessage[] }[] = [];
-  let current: { parts: PartMessage[]; chunks: Uint8Array[] } = { parts: [], chunks: [] };
-  while (fragments.length < count) {
-    const message = await spectator.nextMessage(timeoutMs);
-    if (message.type !== "P") throw new Error(`expected P, got ${JSON.stringify(message)}`);
-    const body = await spectator.next(timeoutMs);
-    if (body.kind !== "binary") throw new Error("P without binary");
-    current.parts.push(message);
-    current.chunks.push(body.data);
-    if (message.last) {
-      const size = current.chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-      const data = new Uint8Array(size);
-      let offset = 0;
-      for (const chunk of current.chunks) {
-        data.set(chunk, offset);
-        offset += chunk.byteLength;
-      }
-      fragments.push({ seq: message.seq, time: current.parts[0].time, data, parts: current.parts });
-      current = { parts: [], chunks: [] };
-    }
-  }
-  return fragments;
-}
-
-for (const transport of testTransports()) {
-  Deno.test(`[${transport}] publisher client against a node`, async (t) => {
-    await using node = await startNode({ transport });
-    const media = await tsFragments({ seconds: 4, fragmentSeconds: 1 });
-
-    await t.step(
-      "parts with seq and time; whole fragments for old-style spectators, byte-identical",
-      async () => {
-        const { client, states } = publisher(node.wsUrl, "lib/parts", { firstSeq: 500 });
-        client.start();
-        await client.ready();
-        assert(client.nodeAcceptsParts, "the node answered OK with parts=1");
-        await using partsSpectator = await spectatorFor(node.wsUrl, "lib/parts", {
-          parts: true,
-          maxInitialFragments: 0,
-        });
-        await using wholeSpectator = await spectatorFor(node.wsUrl, "lib/parts", {
-          maxInitialFragments: 0,
-        });
-        const times = media.map((_, index) => 1_700_000_000_000 + index * 1000);
-        for (const [index, fragment] of media.entries()) {
-          sendInParts(client, fragment, times[index]);
-        }
-        const parted = await readParted(partsSpectator, media.length);
-        for (const [index, fragment] of media.entries()) {
-          const whole = await wholeSpectator.nextFragment();
-          assertEquals(whole.header.seq, 500 + index);
-          assertEquals(whole.header.time, times[index]);
-          assertEquals(whole.header.duration, fragment.duration);
-          assert(sameBytes(whole.data, fragment.data), "whole fragment byte-exact");
-          assertEquals(parted[index].seq, 500 + index);
-          assertEquals(parted[index].parts.map((part) => part.part), [0, 1]);
-          assertEquals(parted[index].parts[1].time, times[index] + 500);
-          assert(sameBytes(parted[index].data, whole.data), "parts joined = the whole fragment");
-        }
-        assertEquals(client.stats.fragmentsSent, media.length);
-        assertEquals(client.stats.partsSent, 2 * media.length);
-        await client.close();
-        assertEquals(await wholeSpectator.nextMessage(), { type: "CLOSE" });
-        assertEquals(states, ["connecting", "ready", "closed"]);
-      },
+  publisher.addEventListener("state", (event) => states.push(event.state));
+  publisher.addEventListener("error", (event) => errors.push(event));
+  /** Waits for the next socket, opens it and answers `answer` (`OK` with parts by default). */
+  const next = async (answer: string | null = "OK:parts=1&caps=errors") => {
+    const count = sockets.created.length;
+    await until(
+      () => sockets.created.length > count || sockets.created.at(-1)?.readyState === 0,
+      "a socket",
     );
-
-    await t.step("whole fragments with parts off; a ready token and a token function", async () => {
-      for (const token of [await pushToken("lib/whole"), () => pushToken("lib/whole")]) {
-        const { client } = publisher(node.wsUrl, "lib/whole", {
-          parts: false,
-          token,
-          secret: undefined,
-        });
-        client.start();
-        await client.ready();
-        assert(!client.nodeAcceptsParts);
-        await using spectator = await spectatorFor(node.wsUrl, "lib/whole", {
-          maxInitialFragments: 0,
-        });
-        client.sendFragment({ data: media[0].data, duration: media[0].duration, time: 42 });
-        sendInParts(client, media[1]); // joined into one F
-        const first = await spectator.nextFragment();
-        assertEquals(first.header.time, 42);
-        assert(sameBytes(first.data, media[0].data));
-        const second = await spectator.nextFragment();
-        assertEquals(second.header.seq, first.header.seq! + 1);
-        assert(sameBytes(second.data, media[1].data));
-        await client.close();
-      }
-    });
-
-    await t.step("fatal refusals stop the publisher with their code", async () => {
-      const cases: [string, Partial<PublisherOptions>, string][] = [
-        ["lib/auth", { secret: "wrong secret" }, "AUTH_FAILED"],
-        ["lib/auth", { token: "not.a.token", secret: undefined }, "AUTH_FAILED"],
-        ["", {}, "INVALID_STREAM_ID"],
-      ];
-      for (const [stream, options, code] of cases) {
-        const { client, errors, states } = publisher(node.wsUrl, stream, options);
-        client.start();
-        const error = await client.ready().then(() => null, (error: Error) => error);
-        assertEquals(error?.name, code);
-        assertEquals(errors.map((event) => [event.code, event.fatal]), [[code, true]]);
-        assertEquals(states, ["connecting", "closed"]);
-      }
-    });
-
-    await t.step(
-      "a second publisher takes over: the first one stops with PUBLISHER_REPLACED",
-      async () => {
-        const first = publisher(node.wsUrl, "lib/takeover");
-        first.client.start();
-        await first.client.ready();
-        const second = publisher(node.wsUrl, "lib/takeover");
-        second.client.start();
-        await second.client.ready();
-        const deadline = Date.now() + 5000;
-        while (first.client.state !== "closed" && Date.now() < deadline) await delay(20);
-        assertEquals(first.errors.map((event) => [event.code, event.fatal]), [[
-          "PUBLISHER_REPLACED",
-          true,
-        ]]);
-        assertEquals(second.client.state, "ready");
-        await second.client.close();
-      },
-    );
-  });
-
-  Deno.test(`[${transport}] publisher client: refused pushes, unreachable node`, async () => {
-    await using node = await startNode({ transport, env: { PUSH_ALLOWED: "NO" } });
-    const refused = publisher(node.wsUrl, "lib/refused");
-    refused.client.start();
-    assertEquals((await refused.client.ready().catch((error) => error)).name, "PUSH_NOT_ALLOWED");
-
-    const unreachable = publisher(`ws://127.0.0.1:${freePort()}/`, "lib/nowhere", {
-      startTimeoutMs: 1500,
-    });
-    const started = performance.now();
-    unreachable.client.start();
-    const error = await unreachable.client.ready().catch((error) => error);
-    assertEquals(error.name, "UNREACHABLE");
-    assertAtMost(performance.now() - started, 4000, "gave up in time");
-    assert(
-      unreachable.errors.some((event) => event.code === "CONNECTION_FAILED" && !event.fatal),
-      "retried first",
-    );
-    assertEquals(unreachable.errors.at(-1)?.fatal, true);
-  });
-
-  Deno.test(`[${transport}] publisher client resumes after the node is killed and restarted`, async () => {
-    const port = freePort();
-    let node = await startNode({ transport, port });
-    const media = await tsFragments({ seconds: 4, fragmentSeconds: 1 });
-    const { client, states } = publisher(node.wsUrl, "lib/resume");
-    client.start();
-    await client.ready();
-    let index = 0;
-    let maxHeld = 0;
-    // A live source: one fragment every 100 ms, in two parts.
-    const feeder = setInterval(() => {
-      sendInParts(client, media[index++ % media.length]);
-    }, 100);
-    try {
-      {
-        await using spectator = await spectatorFor(node.wsUrl, "lib/resume", {
-          parts: true,
-          maxInitialFragments: 0,
-        });
-        await readParted(spectator, 3);
-      }
-      await node.kill();
-      const deadline = Date.now() + 5000;
-      while (client.state === "ready" && Date.now() < deadline) await delay(10);
-      assertEquals(client.state, "reconnecting");
-      const seqBefore = client.nextSeq;
-      // Fragments keep coming while the node is away: held, newest only.
-      for (let tick = 0; tick < 10; tick++) {
-        maxHeld = Math.max(maxHeld, client.stats.heldBytes);
-        await delay(100);
-      }
-      assert(
-        client.stats.fragmentsDropped >= 5,
-        `${client.stats.fragmentsDropped} fragments dropped while away`,
-      );
-      const largest = Math.max(...media.map((item) => item.data.byteLength));
-      assert(maxHeld > 0, "the newest fragment is held");
-      assertAtMost(maxHeld, 2 * largest, "bytes held while the node is away");
-      node = await startNode({ transport, port });
-      await client.ready();
-      await using spectator = await spectatorFor(node.wsUrl, "lib/resume", {
-        parts: true,
-        maxInitialFragments: 0,
-      });
-      const fragments = await readParted(spectator, 3);
-      assert(
-        fragments[0].seq > seqBefore,
-        "live fragments after the restart, numbers still increasing",
-      );
-      for (let next = 1; next < fragments.length; next++) {
-        assertEquals(fragments[next].seq, fragments[next - 1].seq + 1);
-      }
-      for (const fragment of fragments) {
-        assert(
-          media.some((item) => sameBytes(item.data, fragment.data)),
-          "whole fragments, never half",
-        );
-      }
-      assertEquals(client.stats.reconnects, 1);
-      assertEquals(states.slice(0, 3), ["connecting", "ready", "reconnecting"]);
-      assertEquals(states.at(-1), "ready");
-    } finally {
-      clearInterval(feeder);
-      await client.close();
-      await node.stop();
-    }
-  });
+    const socket = sockets.created.at(-1)!;
+    socket.open();
+    if (answer !== null) socket.text(answer);
+    return socket;
+  };
+  /** Closes the publisher, the node completing the closing handshake. */
+  const close = async () => {
+    const closing = publisher.close();
+    sockets.created.at(-1)?.drop(1000);
+    await closing;
+  };
+  return { publisher, sockets, states, errors, next, close };
 }
 
-Deno.test("publisher client with an older node that answers OK without parts", async () => {
-  // A minimal node of the older kind: OK without parts=1, records what it gets.
-  const received: (FragmentMessage | PartMessage | string)[] = [];
-  const binaries: Uint8Array[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
-    const { socket, response } = Deno.upgradeWebSocket(request);
-    socket.binaryType = "arraybuffer";
-    socket.onmessage = (event) => {
-      if (typeof event.data !== "string") return binaries.push(new Uint8Array(event.data));
-      const message = parseMessage(event.data);
-      if (message.type === "PUSH") socket.send("OK");
-      else if (message.type === "F" || message.type === "P") received.push(message);
-      else received.push(message.type);
-    };
-    return response;
-  });
-  try {
-    const media = await tsFragments({ seconds: 4, fragmentSeconds: 1 });
-    const { client } = publisher(`ws://127.0.0.1:${server.addr.port}/`, "old/node");
-    client.start();
-    await client.ready();
-    assert(!client.nodeAcceptsParts);
-    sendInParts(client, media[0], 1000);
-    sendInParts(client, media[1], 2000);
-    await client.close();
-    const deadline = Date.now() + 3000;
-    while (!received.includes("CLOSE") && Date.now() < deadline) await delay(20);
-    assertEquals(received.map((message) => typeof message === "string" ? message : message.type), [
-      "F",
-      "F",
-      "CLOSE",
-    ]);
-    const [first, second] = received as FragmentMessage[];
-    assertEquals([first.time, second.time, second.seq! - first.seq!], [1000, 2000, 1]);
-    assert(sameBytes(binaries[0], media[0].data) && sameBytes(binaries[1], media[1].data));
-  } finally {
-    await server.shutdown();
-  }
+/** What the node received after the first message: text as is, binary frames as their size. */
+function received(socket: FakeWebSocket): string[] {
+  return socket.frames.slice(1).map((frame) =>
+    typeof frame === "string" ? frame : `[${frame.byteLength}]`
+  );
+}
+
+Deno.test("the publisher pushes with parts and caps, and sends each part with its bytes", async () => {
+  const { publisher, states, next } = setup();
+  publisher.start();
+  const socket = await next();
+  await publisher.ready();
+  assertEquals(socket.sent[0], "PUSH:stream=room%2Fa&auth=token&parts=1&caps=errors");
+  assert(publisher.nodeAcceptsParts);
+  publisher.sendPart({ data: new Uint8Array(188), time: 1000 });
+  publisher.sendPart({ data: new Uint8Array(376), time: 1200, last: true, duration: 2 });
+  assertEquals(received(socket), [
+    "P:seq=10&part=0&time=1000&independent=1",
+    "[188]",
+    "P:seq=10&part=1&time=1200&last=1&duration=2",
+    "[376]",
+  ]);
+  assertEquals([publisher.stats.partsSent, publisher.stats.fragmentsSent], [2, 1]);
+  const closing = publisher.close();
+  assertEquals(socket.sent.at(-1), "CLOSE");
+  socket.drop(1000);
+  await closing;
+  assertEquals(states, ["connecting", "ready", "closed"]);
 });
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+Deno.test("a node without parts gets whole fragments, parts joined", async () => {
+  const { publisher, next, close } = setup();
+  publisher.start();
+  const socket = await next("OK");
+  await publisher.ready();
+  assert(!publisher.nodeAcceptsParts);
+  publisher.sendPart({ data: new Uint8Array(188).fill(1), time: 5 });
+  publisher.sendPart({ data: new Uint8Array(188).fill(2), last: true, duration: 1 });
+  publisher.sendFragment({ data: new Uint8Array(188), duration: 1, time: 7 });
+  assertEquals(received(socket), [
+    "F:duration=1&seq=10&time=5",
+    "[376]",
+    "F:duration=1&seq=11&time=7",
+    "[188]",
+  ]);
+  await close();
+});
+
+Deno.test("a refusal that will not pass stops the publisher; others are retried", async () => {
+  const refused = setup();
+  refused.publisher.start();
+  await refused.next("E:code=AUTH_FAILED&message=bad+token");
+  const error = await refused.publisher.ready().catch((error: Error) => error);
+  assertEquals(error?.name, "AUTH_FAILED");
+  assertEquals(refused.errors.map((event) => [event.code, event.fatal]), [["AUTH_FAILED", true]]);
+  assertEquals(refused.states, ["connecting", "closed"]);
+
+  const retried = setup();
+  retried.publisher.start();
+  await retried.next("E:code=SERVER_FULL&message=full");
+  await retried.next("E:code=SOMETHING_NEW&message=later");
+  await retried.next();
+  await retried.publisher.ready();
+  assertEquals(retried.errors.map((event) => [event.code, event.fatal]), [
+    ["SERVER_FULL", false],
+    ["SOMETHING_NEW", false],
+  ]);
+  await retried.close();
+});
+
+Deno.test("after a loss the publisher reconnects and sends the newest fragment it held", async () => {
+  const { publisher, states, errors, next, close } = setup();
+  publisher.start();
+  const first = await next();
+  await publisher.ready();
+  first.drop(1006);
+  await until(() => publisher.state === "reconnecting", "reconnecting");
+  assertEquals(errors.at(-1)?.code, "CONNECTION_LOST");
+  assertEquals(publisher.sendFragment({ data: new Uint8Array(188), duration: 1 }), "held");
+  assertEquals(publisher.sendFragment({ data: new Uint8Array(376), duration: 1 }), "held");
+  assertEquals(publisher.stats.fragmentsDropped, 1, "only the newest is held");
+  const second = await next();
+  await publisher.ready();
+  assertEquals(received(second).map((frame) => frame.replace(/&time=\d+/, "")), [
+    "F:duration=1&seq=11",
+    "[376]",
+  ]);
+  assertEquals(publisher.stats.reconnects, 1);
+  assertEquals(states, ["connecting", "ready", "reconnecting", "ready"]);
+  await close();
+});
+
+Deno.test("no OK within startTimeoutMs is fatal UNREACHABLE, after retries", async () => {
+  const started = performance.now();
+  const { publisher, sockets, errors } = setup({ startTimeoutMs: 60 });
+  publisher.start();
+  const failed = publisher.ready().catch((error: Error) => error);
+  const closed = () => publisher.state === "closed";
+  while (!closed()) {
+    await until(() => closed() || sockets.created.at(-1)?.readyState === 0, "an attempt");
+    if (!closed()) sockets.created.at(-1)!.drop(1006);
+  }
+  assertEquals((await failed)?.name, "UNREACHABLE");
+  assert(performance.now() - started >= 55, "not before the start timeout");
+  assert(errors.filter((event) => !event.fatal).length >= 2, "retried first");
+  assertEquals(errors.at(-1)?.fatal, true);
+});
+
+Deno.test("a node that does not answer within openTimeoutMs is retried with TIMEOUT", async () => {
+  const { publisher, errors, next, close } = setup({ openTimeoutMs: 30 });
+  publisher.start();
+  await next(null);
+  await until(() => errors.length === 1, "the open deadline");
+  assertEquals([errors[0].code, errors[0].fatal], ["TIMEOUT", false]);
+  await next();
+  await publisher.ready();
+  await close();
+});
+
+Deno.test("a congested socket drops a new fragment whole", async () => {
+  const { publisher, next, close } = setup({ maxBufferedBytes: 1000 });
+  publisher.start();
+  const socket = await next();
+  await publisher.ready();
+  socket.bufferedAmount = 5000;
+  assertEquals(publisher.sendFragment({ data: new Uint8Array(188), duration: 1 }), "dropped");
+  publisher.sendPart({ data: new Uint8Array(188) });
+  assertEquals(publisher.sendPart({ data: new Uint8Array(188), last: true }), "dropped");
+  assertEquals(received(socket), []);
+  socket.bufferedAmount = 0;
+  assertEquals(publisher.sendFragment({ data: new Uint8Array(188), duration: 1 }), "sent");
+  assertEquals(publisher.stats.fragmentsDropped, 2);
+  await close();
+});

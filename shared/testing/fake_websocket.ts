@@ -1,7 +1,8 @@
 /**
- * Test support: a browser `WebSocket` whose other end is the test. The test opens it, sends it
- * text and binary frames as a node would, drops it, and reads what the player sent.
- * {@linkcode installFakeWebSocket} makes it the global `WebSocket`.
+ * Test support: a Web `WebSocket` whose other end is the test. The test opens it, sends it text and
+ * binary frames as a node would, drops it, and reads what the client (a player, a relay's upstream
+ * pull, a publisher) sent. Pass the class where a `WebSocket` class is taken
+ * ({@linkcode fakeWebSockets}), or make it the global one ({@linkcode installFakeWebSocket}).
  *
  * @example
  * ```ts
@@ -28,21 +29,25 @@ export class FakeWebSocket {
   static readonly CLOSED = 3;
   /** The URL it was opened with. */
   readonly url: string;
-  /** Text frames the page sent. */
+  /** Text frames the client sent. */
   readonly sent: string[] = [];
-  /** The close the page asked for, if it did. */
+  /** Every frame the client sent, text and binary, in order. */
+  readonly frames: (string | Uint8Array)[] = [];
+  /** What the client sees as not yet sent (a test sets it to make the socket look congested). */
+  bufferedAmount = 0;
+  /** The close the client asked for, if it did. */
   closedWith: { code?: number; reason?: string } | null = null;
   /** `readyState`. */
   readyState = FakeWebSocket.CONNECTING;
-  /** Set by the page. */
+  /** Set by the client. */
   binaryType: BinaryType = "blob";
-  /** Set by the page. */
+  /** Set by the client. */
   onopen: ((event: Event) => void) | null = null;
-  /** Set by the page. */
+  /** Set by the client. */
   onmessage: ((event: MessageEvent) => void) | null = null;
-  /** Set by the page. */
+  /** Set by the client. */
   onclose: ((event: CloseEvent) => void) | null = null;
-  /** Set by the page. */
+  /** Set by the client. */
   onerror: ((event: Event) => void) | null = null;
 
   /** A socket to `url`, connecting. */
@@ -72,19 +77,46 @@ export class FakeWebSocket {
     this.onclose?.(new CloseEvent("close", { code, reason }));
   }
 
-  /** The page sends a text frame. */
-  send(data: string): void {
+  /** The client sends a frame. */
+  send(data: string | ArrayBufferLike | ArrayBufferView): void {
     if (this.readyState !== FakeWebSocket.OPEN) {
       throw new DOMException("not open", "InvalidStateError");
     }
-    this.sent.push(data);
+    if (typeof data === "string") {
+      this.sent.push(data);
+      this.frames.push(data);
+    } else if (ArrayBuffer.isView(data)) {
+      this.frames.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+    } else {
+      this.frames.push(new Uint8Array(data).slice());
+    }
   }
 
-  /** The page closes the socket. */
+  /** The client closes the socket. */
   close(code?: number, reason?: string): void {
     this.closedWith = { code, reason };
     this.readyState = FakeWebSocket.CLOSED;
   }
+}
+
+/** A `WebSocket` class whose sockets are fakes, and every socket it made. */
+export interface FakeWebSocketClass {
+  /** The class, to pass where a `WebSocket` class is taken. */
+  readonly WebSocket: typeof WebSocket;
+  /** Every socket opened, in order. */
+  readonly created: FakeWebSocket[];
+}
+
+/** A fresh fake `WebSocket` class that records the sockets it makes. */
+export function fakeWebSockets(): FakeWebSocketClass {
+  const created: FakeWebSocket[] = [];
+  const FakeClass = class extends FakeWebSocket {
+    constructor(url: string | URL) {
+      super(url);
+      created.push(this);
+    }
+  };
+  return { WebSocket: FakeClass as unknown as typeof WebSocket, created };
 }
 
 /** The fake sockets opened while {@linkcode installFakeWebSocket} is in force. */
@@ -97,13 +129,8 @@ export interface FakeWebSockets extends Disposable {
 export function installFakeWebSocket(): FakeWebSockets {
   const scope = globalThis as { WebSocket: unknown };
   const saved = scope.WebSocket;
-  const created: FakeWebSocket[] = [];
-  scope.WebSocket = class extends FakeWebSocket {
-    constructor(url: string | URL) {
-      super(url);
-      created.push(this);
-    }
-  };
+  const { WebSocket, created } = fakeWebSockets();
+  scope.WebSocket = WebSocket;
   return {
     created,
     [Symbol.dispose]() {

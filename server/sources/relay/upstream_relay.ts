@@ -35,10 +35,15 @@ import type { Logger } from "../../log.ts";
 import type { Metrics } from "../../metrics.ts";
 import type { Stream } from "../../stream.ts";
 import type { StreamEnd } from "../../stream_end.ts";
-import { Backoff } from "../../../shared/backoff.ts";
 import type { UpstreamLocator, UpstreamTarget } from "./locator.ts";
-import { UpstreamConnection, type UpstreamEnd, UpstreamRefused } from "./upstream_connection.ts";
-import { showUrl } from "./upstream_url.ts";
+import {
+  ProtocolSession,
+  type SessionEnd,
+  SessionRefused,
+} from "../../../shared/session/protocol_session.ts";
+import { Reconnection } from "../../../shared/session/reconnection.ts";
+import { ResumePoint } from "../../../shared/session/resume_point.ts";
+import { showUrl, upstreamUrlProblem } from "./upstream_url.ts";
 
 /** How a relay started: with a stream, declined (try the next source), or failed. */
 export type RelayStart =
@@ -112,9 +117,20 @@ function codeLabel(code: string): string {
   return isErrorCode(code) ? code : "other";
 }
 
+/** The code of an upstream's refusal: its `E` code, or `UPSTREAM_ERROR` when it sent none. */
+function refusalCode(refusal: SessionRefused): string {
+  return refusal.kind === "error" ? refusal.code! : ErrorCode.UPSTREAM_ERROR;
+}
+
+/** A refusal as a metric label: the upstream's code when it answered, else `connect`. */
+function refusalLabel(refusal: SessionRefused): string {
+  return refusal.answered ? codeLabel(refusalCode(refusal)) : "connect";
+}
+
 /** What an upstream's refusal was, for a spectator: its code if known, its text quoted. No URL. */
-function describe(error: UpstreamRefused): string {
-  return `${isErrorCode(error.code) ? error.code : "an unknown code"} ${quote(error.message, 200)}`;
+function describe(error: SessionRefused): string {
+  const code = refusalCode(error);
+  return `${isErrorCode(code) ? code : "an unknown code"} ${quote(error.message, 200)}`;
 }
 
 /** An upstream's own `E` text passed on to spectators: one line, of a readable length. */
@@ -150,12 +166,14 @@ export class UpstreamRelay extends EventTarget {
   #options: UpstreamRelayOptions;
   #log: Logger;
   #stream: Stream;
-  #connection: UpstreamConnection | null = null;
+  #connection: ProtocolSession | null = null;
   #url: string | null = null;
   #abort = new AbortController();
   #closed = false;
-  #lastWireSeq: number | undefined;
-  #seqKnown = true;
+  /** Where a pull after a loss resumes (`after=`). */
+  #resumePoint = new ResumePoint();
+  /** The pauses between resume attempts, and the resume deadline. */
+  #retry: Reconnection;
   /** The next connection's media comes from another publisher or node: mark it `discontinuity`. */
   #newTimeline = false;
   #resumes = 0;
@@ -163,7 +181,7 @@ export class UpstreamRelay extends EventTarget {
   #inactivity: ReturnType<typeof setTimeout> | undefined;
   #primed: (() => void) | null = null;
   /** Upstream connections counted in `relay_upstream_connections` and not yet ended. */
-  #counted = new WeakSet<UpstreamConnection>();
+  #counted = new WeakSet<ProtocolSession>();
   #quiet: ReturnType<typeof setTimeout> | undefined;
 
   /** Starts the relay at once; `started` says how it went. */
@@ -176,6 +194,10 @@ export class UpstreamRelay extends EventTarget {
     this.#options = options;
     this.#log = options.log.child(`relay ${options.streamId}`);
     this.#stream = options.createStream();
+    this.#retry = new Reconnection({
+      backoff: RESUME_BACKOFF,
+      limitMs: options.timing.resumeTimeoutMs,
+    });
     this.started = this.#start().catch((error) => this.#unexpected(error));
   }
 
@@ -223,19 +245,18 @@ export class UpstreamRelay extends EventTarget {
     try {
       await this.#connect(target, signal);
     } catch (error) {
-      if (!(error instanceof UpstreamRefused)) throw error;
-      this.#options.metrics?.relayErrors.inc({
-        reason: error.answered ? codeLabel(error.code) : "connect",
-      });
+      if (!(error instanceof SessionRefused)) throw error;
+      this.#options.metrics?.relayErrors.inc({ reason: refusalLabel(error) });
+      const refused = refusalCode(error);
       this.#log.info(
-        `upstream ${showUrl(target.url)} refused the pull: ${quote(error.code)} ${
+        `upstream ${showUrl(target.url)} refused the pull: ${quote(refused)} ${
           quote(error.message, 200)
         }`,
       );
-      if (error.code === ErrorCode.STREAM_NOT_FOUND) {
+      if (refused === ErrorCode.STREAM_NOT_FOUND) {
         return this.#decline(`the upstream does not have the stream`);
       }
-      const code = error.code === ErrorCode.LOOP_DETECTED
+      const code = refused === ErrorCode.LOOP_DETECTED
         ? ErrorCode.LOOP_DETECTED
         : ErrorCode.UPSTREAM_ERROR;
       const text = code === ErrorCode.LOOP_DETECTED
@@ -271,44 +292,48 @@ export class UpstreamRelay extends EventTarget {
   /** Opens one pull (resuming after the last complete fragment when there is one). */
   async #connect(target: UpstreamTarget, signal: AbortSignal): Promise<void> {
     const { timing, via, streamId } = this.#options;
-    const resuming = this.#lastWireSeq !== undefined || !this.#seqKnown;
+    const resume = this.#resumePoint;
+    const resuming = resume.started;
     const previousUrl = this.#url;
     this.#url = target.url;
-    const connection = await UpstreamConnection.open({
+    const problem = upstreamUrlProblem(target.url);
+    if (problem !== null) throw new SessionRefused("url", `bad upstream URL: ${problem}`);
+    const session = await ProtocolSession.open({
       url: target.url,
-      pull: {
+      hello: {
         type: "PULL",
         stream: streamId,
         auth: await this.#options.signPull(streamId),
         onlySource: target.onlySource || undefined,
         parts: true,
         via: [...via],
-        after: this.#seqKnown ? this.#lastWireSeq : undefined,
-        maxInitialFragments: this.#seqKnown ? undefined : 0,
+        after: resume.lastSeq,
+        maxInitialFragments: resume.known ? undefined : 0,
         caps: [...CLIENT_CAPABILITIES],
       },
-      timeoutMs: timing.upstreamTimeoutMs,
+      openMs: timing.upstreamTimeoutMs,
       heartbeatMs: timing.heartbeatMs,
       idleMs: timing.idleMs,
+      signal,
     }, {
-      onFragment: (message, data) => this.#onFragment(message, data),
-      onPart: (message, data) => this.#onPart(message, data),
-      onEnd: (end) => this.#onEnd(connection, end),
-    }, signal);
+      onMedia: (header, data) =>
+        header.type === "F" ? this.#onFragment(header, data) : this.#onPart(header, data),
+      onEnd: (end) => this.#onEnd(session, end),
+    });
     if (this.#closed) {
-      connection.close();
+      session.close();
       return;
     }
-    this.#connection = connection;
-    this.#counted.add(connection);
+    this.#connection = session;
+    this.#counted.add(session);
     this.#options.metrics?.relayUpstreams.inc();
     if (resuming && this.#url !== previousUrl) this.#newTimeline = true;
-    if (!this.#seqKnown || this.#newTimeline) this.#stream.markDiscontinuity();
+    if (!resume.known || this.#newTimeline) this.#stream.markDiscontinuity();
     this.#newTimeline = false;
     this.#log.info(
       `${resuming ? "resumed" : "pulling"} from ${showUrl(target.url)}${
-        resuming && this.#lastWireSeq !== undefined ? ` after ${this.#lastWireSeq}` : ""
-      }${connection.parts ? " (parts)" : ""}`,
+        resuming && resume.lastSeq !== undefined ? ` after ${resume.lastSeq}` : ""
+      }${session.accepted.parts ? " (parts)" : ""}`,
     );
   }
 
@@ -342,8 +367,7 @@ export class UpstreamRelay extends EventTarget {
     if (this.#closed) return;
     this.#stream.abortFragmentInProgress();
     if (!this.#feed(() => this.#stream.pushFragment({ ...message, jump: undefined }, data))) return;
-    if (message.seq === undefined) this.#seqKnown = false;
-    else this.#lastWireSeq = message.seq;
+    this.#resumePoint.note(message);
     this.#bumpQuiet();
   }
 
@@ -351,7 +375,7 @@ export class UpstreamRelay extends EventTarget {
     if (this.#closed) return;
     if (message.part === 0) this.#stream.abortFragmentInProgress();
     if (!this.#feed(() => this.#stream.pushPart({ ...message, jump: undefined }, data))) return;
-    if (message.last) this.#lastWireSeq = message.seq;
+    this.#resumePoint.note(message);
     this.#primed?.();
   }
 
@@ -362,7 +386,7 @@ export class UpstreamRelay extends EventTarget {
     this.#quiet = setTimeout(() => this.#primed?.(), PRIME_QUIET_MS);
   }
 
-  #onEnd(connection: UpstreamConnection, end: UpstreamEnd): void {
+  #onEnd(connection: ProtocolSession, end: SessionEnd): void {
     const metrics = this.#options.metrics;
     if (this.#counted.delete(connection)) metrics?.relayUpstreams.dec();
     if (!this.#closed && end.kind !== "closed") {
@@ -400,14 +424,12 @@ export class UpstreamRelay extends EventTarget {
     this.#stream.abortFragmentInProgress();
     const signal = this.#abort.signal;
     const { resumeTimeoutMs, upstreamTimeoutMs } = this.#options.timing;
-    const deadline = performance.now() + resumeTimeoutMs;
-    const backoff = new Backoff(RESUME_BACKOFF);
-    let delay = backoff.next();
+    const retry = this.#retry;
+    retry.lost();
     let last = "no attempt";
     let gone = false;
-    while (!this.#closed && performance.now() + delay < deadline) {
+    for (let delay = retry.nextDelay(); delay !== null; delay = retry.nextDelay()) {
       await pause(delay, signal);
-      delay = backoff.next();
       if (this.#closed) return;
       let target: UpstreamTarget | null;
       try {
@@ -422,28 +444,26 @@ export class UpstreamRelay extends EventTarget {
         continue;
       }
       const timeout = AbortSignal.timeout(
-        Math.max(100, Math.min(upstreamTimeoutMs, deadline - performance.now())),
+        Math.max(100, Math.min(upstreamTimeoutMs, retry.remainingMs())),
       );
       try {
         await this.#connect(target, AbortSignal.any([signal, timeout]));
+        retry.progress();
         this.#resumes++;
         this.#options.metrics?.relayReconnects.inc();
         return;
       } catch (error) {
-        if (!(error instanceof UpstreamRefused)) throw error;
-        this.#options.metrics?.relayErrors.inc({
-          reason: error.answered ? codeLabel(error.code) : "connect",
-        });
+        if (!(error instanceof SessionRefused)) throw error;
+        if (this.#closed) return;
+        this.#options.metrics?.relayErrors.inc({ reason: refusalLabel(error) });
         last = `${showUrl(target.url)}: ${describe(error)}`;
-        gone = error.code === ErrorCode.STREAM_NOT_FOUND;
-        if (error.code === ErrorCode.LOOP_DETECTED || error.code === ErrorCode.AUTH_FAILED) {
-          const code = error.code === ErrorCode.LOOP_DETECTED
-            ? ErrorCode.LOOP_DETECTED
-            : ErrorCode.UPSTREAM_ERROR;
+        const code = refusalCode(error);
+        gone = code === ErrorCode.STREAM_NOT_FOUND;
+        if (code === ErrorCode.LOOP_DETECTED || code === ErrorCode.AUTH_FAILED) {
           this.#log.warning(`cannot resume: ${last}`);
           this.#finish({
             kind: "failed",
-            code,
+            code: code === ErrorCode.LOOP_DETECTED ? code : ErrorCode.UPSTREAM_ERROR,
             message: `the upstream node refused: ${describe(error)}`,
           });
           return;

@@ -27,7 +27,9 @@ async function answer(client: TestClient, timeoutMs = 10000): Promise<string> {
 
 async function pull(url: string, stream: string, extra = ""): Promise<TestClient> {
   const client = await TestClient.connect(url);
-  client.send(`PULL:stream=${encodeURIComponent(stream)}&auth=${await pullToken(stream)}${extra}`);
+  client.send(
+    `PULL:stream=${encodeURIComponent(stream)}&auth=${await pullToken(stream)}&caps=errors${extra}`,
+  );
   return client;
 }
 

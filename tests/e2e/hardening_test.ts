@@ -144,9 +144,9 @@ for (const transport of testTransports()) {
         raw.resume();
         try {
           await using publisher = await publisherFor(node.wsUrl, "watched");
-          await raw.sendText(`PULL:stream=watched&auth=${await pullToken("watched")}`);
+          await raw.sendText(`PULL:stream=watched&auth=${await pullToken("watched")}&caps=errors`);
           assert(await raw.waitFor(() => texts(raw).length > 0, 3000));
-          assertEquals(texts(raw)[0], "OK");
+          assertEquals(texts(raw)[0], "OK:caps=errors");
           await raw.sendRaw(announce(2, 1_000_000));
           assert(await raw.waitFor(() => raw.closed, 3000), "closed at once");
           assertMatch(texts(raw)[1] ?? "", /^E:code=MESSAGE_TOO_LARGE/);
@@ -202,7 +202,13 @@ for (const transport of testTransports()) {
       assertEquals(await answer(one), "INVALID_MESSAGE");
       const id = "a\n2026-01-01T00:00:00.000Z [ERROR] FORGED2\u001b[31m";
       await using two = await TestClient.connect(node.wsUrl);
-      two.send({ type: "PULL", stream: id, auth: await pullToken(id), onlySource: true });
+      two.send({
+        type: "PULL",
+        stream: id,
+        auth: await pullToken(id),
+        onlySource: true,
+        caps: ["errors"],
+      });
       assertEquals(await answer(two), "STREAM_NOT_FOUND");
       await using three = await TestClient.connect(node.wsUrl);
       three.send(`PULL:stream=b&auth=${await pullToken("b")}&via=edge-1,bad%0A[ERROR]%20FORGED3`);

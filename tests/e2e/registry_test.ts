@@ -39,6 +39,7 @@ for (const transport of testTransports()) {
         RELAY_INACTIVITY_PERIOD_SEC: "1",
         FRAGMENT_BUFFER_MAX_LENGTH: "3",
         OPERATOR_TOKEN,
+        STATS_PUBLIC: "YES",
       };
       const [a, b, c] = await Promise.all(
         ["A", "B", "C"].map((id) => startNode({ transport, env: { ...env, NODE_ID: id } })),
@@ -74,7 +75,7 @@ for (const transport of testTransports()) {
             assert(sameBytes(received.data, fragment.data), `live fragment ${seq} byte-exact`);
           }
         }
-        const relayed = await streamStats(b, "exact");
+        const relayed = await streamStats(b, "exact", null);
         assertEquals(relayed?.origin, "registry");
         assertEquals(
           (await streamStats(b, "exact", OPERATOR_TOKEN))?.upstream,

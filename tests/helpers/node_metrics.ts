@@ -36,12 +36,19 @@ export async function metric(node: NodeProcess, series: string): Promise<number>
   return (await metrics(node)).get(series) ?? 0;
 }
 
-/** A node's `/stats` document (read with the test nodes' operator token unless given another). */
-// deno-lint-ignore no-explicit-any
-export async function stats(node: NodeProcess, token = TEST_OPERATOR_TOKEN): Promise<any> {
-  const response = await fetch(`${node.httpUrl}/stats`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
+/**
+ * A node's `/stats` document, read with the test nodes' operator token unless given another;
+ * `null` reads it as anyone would (the node needs `STATS_PUBLIC=YES` for that).
+ */
+export async function stats(
+  node: NodeProcess,
+  token: string | null = TEST_OPERATOR_TOKEN,
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const headers: Record<string, string> = token === null
+    ? {}
+    : { authorization: `Bearer ${token}` };
+  const response = await fetch(`${node.httpUrl}/stats`, { headers });
   if (!response.ok) throw new Error(`/stats answered ${response.status}`);
   return await response.json();
 }
@@ -53,7 +60,7 @@ export async function stats(node: NodeProcess, token = TEST_OPERATOR_TOKEN): Pro
 export async function streamStats(
   node: NodeProcess,
   id: string,
-  token?: string,
+  token?: string | null,
 ): Promise<Record<string, unknown> | undefined> {
   const streams = (await stats(node, token)).streams as Record<string, unknown>[];
   return streams.find((stream) => stream.id === id);

@@ -117,7 +117,8 @@ export async function openOldStylePage(
   node: NodeProcess,
   stream: string,
 ): Promise<Page> {
-  const page = await browser.page(`${node.httpUrl}/player/watch.html`);
+  // The node's origin without the watch page's policy (it allows no inline script).
+  const page = await browser.page(`${node.httpUrl}/health`);
   const config = JSON.stringify({
     cdnServerUrl: node.wsUrl,
     streamId: stream,

@@ -1,13 +1,13 @@
 /**
- * The push side of one connection: pairs each `F` or `P` with the binary frame after it and feeds
- * the stream; `CLOSE` ends the stream cleanly, a broken protocol ends it with `PUBLISHER_LOST`, a
+ * The push side of one connection (the node's end of a publisher): pairs each `F` or `P` with the
+ * binary frame after it and feeds the stream; `CLOSE` ends the stream cleanly, a broken protocol ends it with `PUBLISHER_LOST`, a
  * lost connection leaves it waiting for the publisher to come back (`LocalPublications.vanish`).
  *
  * @example
  * ```ts ignore
- * const publisher = new Publisher({ streamId: "room/a", publications, fail });
- * publisher.handleText({ type: "F", duration: 2 });
- * publisher.handleBinary(bytes);
+ * const feed = new PublisherFeed({ streamId: "room/a", publications, fail, done });
+ * feed.handleText({ type: "F", duration: 2 });
+ * feed.handleBinary(bytes);
  * ```
  * @module
  */
@@ -15,11 +15,12 @@
 import { ErrorCode, ProtocolError } from "../shared/errors.ts";
 import type { Message } from "../shared/protocol.ts";
 import { MediaPairing } from "../shared/media_pairing.ts";
+import type { ConnectionRole } from "./connection_role.ts";
 import type { LocalPublications, PublisherHandle } from "./sources/local.ts";
 import type { Stream } from "./stream.ts";
 
-/** How a publisher is set up. */
-export interface PublisherOptions {
+/** How a publisher feed is set up. */
+export interface PublisherFeedOptions {
   /** The stream it publishes. */
   streamId: string;
   /** Where the stream is registered. */
@@ -30,15 +31,19 @@ export interface PublisherOptions {
   done(): void;
 }
 
-/** One publishing connection. */
-export class Publisher implements PublisherHandle {
-  #options: PublisherOptions;
+/** One publishing connection feeding its stream. */
+export class PublisherFeed implements PublisherHandle, ConnectionRole {
+  /** Always `publisher`. */
+  readonly kind = "publisher";
+  /** A publisher is sent nothing but control messages. */
+  readonly sentBytes = 0;
+  #options: PublisherFeedOptions;
   #stream: Stream;
   #media = new MediaPairing();
   #active = true;
 
   /** Registers the publication (taking the stream over if it is live). */
-  constructor(options: PublisherOptions) {
+  constructor(options: PublisherFeedOptions) {
     this.#options = options;
     this.#stream = options.publications.publish(options.streamId, this);
   }
@@ -83,6 +88,9 @@ export class Publisher implements PublisherHandle {
     if (pending.type === "F") this.#stream.pushFragment(pending, data);
     else this.#stream.pushPart(pending, data);
   }
+
+  /** Nothing to check: the stream holds the publisher to its limits. */
+  check(): void {}
 
   /**
    * The connection ended (dropped, or closed for silence) without `CLOSE`: a blip, not an end. The

@@ -183,7 +183,6 @@ Deno.test("a refused socket is told E with the code, closed, and dropped if it d
     bufferedAmount: 0,
     listen: (l) => listener = l,
     sendText: (frame: TextFrame) => void sent.push(frame.text),
-    sendBinary() {},
     sendMedia() {},
     setMaxMessageSize: (bytes) => limit = bytes,
     close: (_code, reason) => closed = reason,

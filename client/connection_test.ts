@@ -6,7 +6,7 @@
 
 import { assert, assertEquals } from "../tests/helpers/assert.ts";
 import { Backoff } from "../shared/backoff.ts";
-import { fakeWebSockets } from "../shared/testing/fake_websocket.ts";
+import { acceptNext, fakeWebSockets } from "../shared/testing/fake_websocket.ts";
 import { until } from "../shared/testing/until.ts";
 import { type MediaChunk, PullConnection, type PullConnectionOptions } from "./connection.ts";
 import type { PlayerError, ReconnectInfo } from "./events.ts";
@@ -34,13 +34,7 @@ function setup(options: Partial<PullConnectionOptions> = {}) {
   });
   /** The newest socket, opened and answered `OK` (with parts). */
   const accept = async (ok = "OK:parts=1") => {
-    await until(
-      () => sockets.created.length > 0 && sockets.created.at(-1)!.readyState === 0,
-      "a socket",
-    );
-    const socket = sockets.created.at(-1)!;
-    socket.open();
-    socket.text(ok);
+    const socket = await acceptNext(sockets, ok);
     await until(() => connection.counters.parts || ok === "OK", "OK handled");
     return socket;
   };

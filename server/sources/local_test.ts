@@ -9,34 +9,10 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { waitForValue } from "../../tests/helpers/wait.ts";
 import { BufferMemory } from "../buffer_memory.ts";
-import type { Fragment, Part } from "../fragment.ts";
 import { Logger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
-import type { StreamSubscriber } from "../stream_subscriber.ts";
-import type { StreamEnd } from "../stream_end.ts";
+import { RecordingSubscriber } from "../testing/recording_subscriber.ts";
 import { LocalPublications } from "./local.ts";
-
-/** Stands in for a spectator: records what the stream hands it. */
-class RecordingSpectator implements StreamSubscriber {
-  readonly wantsParts = true;
-  fragments: Fragment[] = [];
-  parts: Part[] = [];
-  aborted: number[] = [];
-  ends: StreamEnd[] = [];
-  sendInitial(): void {}
-  offerFragment(fragment: Fragment): void {
-    this.fragments.push(fragment);
-  }
-  offerPart(part: Part): void {
-    this.parts.push(part);
-  }
-  abortFragment(seq: number): void {
-    this.aborted.push(seq);
-  }
-  end(end: StreamEnd): void {
-    this.ends.push(end);
-  }
-}
 
 function setup(graceMs: number) {
   const metrics = new Metrics();
@@ -71,7 +47,7 @@ Deno.test("a publisher back within the grace continues the stream for the same s
   const { publications, memory, events, graces } = setup(60_000);
   const first = handle();
   const stream = publications.publish("s", first);
-  const spectator = new RecordingSpectator();
+  const spectator = new RecordingSubscriber();
   stream.attach(spectator);
   stream.pushFragment({ type: "F", duration: 1, seq: 10 }, bytes(10));
   stream.pushPart({ type: "P", seq: 11, part: 0 }, bytes(5)); // half a fragment, then gone
@@ -104,7 +80,7 @@ Deno.test("the grace running out ends the stream with PUBLISHER_LOST; a later PU
   const first = handle();
   const stream = publications.publish("s", first);
   stream.pushFragment({ type: "F", duration: 1, seq: 4 }, bytes(10));
-  const spectator = new RecordingSpectator();
+  const spectator = new RecordingSubscriber();
   stream.attach(spectator);
   publications.vanish("s", first, "idle");
   await waitForValue(() => Promise.resolve(spectator.ends.length), 1, 2000);
@@ -123,7 +99,7 @@ Deno.test("a takeover on another node ends the waiting stream with STREAM_MOVED"
   const { publications, graces } = setup(60_000);
   const first = handle();
   const stream = publications.publish("s", first);
-  const spectator = new RecordingSpectator();
+  const spectator = new RecordingSubscriber();
   stream.attach(spectator);
   publications.moved("s", "ws://b/"); // not in grace: ignored
   assertEquals(spectator.ends, []);

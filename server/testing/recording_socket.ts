@@ -37,7 +37,15 @@ export class RecordingSocket implements ServerSocket {
   closed: { code?: number; reason?: string } | null = null;
   /** Whether the node dropped the socket without a handshake. */
   terminated = false;
+  /** Whether the connection is gone (`onClose` was delivered). */
+  gone = false;
   #listener: SocketListener | null = null;
+  #completeCloses: boolean;
+
+  /** A socket; with `completeCloses` the client answers every close at once (the handshake ends). */
+  constructor(options: { completeCloses?: boolean } = {}) {
+    this.#completeCloses = options.completeCloses ?? false;
+  }
 
   /** Sets the listener (the node). */
   listen(listener: SocketListener): void {
@@ -59,14 +67,18 @@ export class RecordingSocket implements ServerSocket {
     if (this.closed === null) this.sent.push(message.header.text, message.data);
   }
 
-  /** Records the close. */
+  /** Records the close (and completes it, with `completeCloses`). */
   close(code?: number, reason?: string): void {
-    this.closed ??= { code, reason };
+    if (this.closed !== null) return;
+    this.closed = { code, reason };
+    if (this.#completeCloses) queueMicrotask(() => this.drop(code ?? 1005, reason ?? ""));
   }
 
-  /** Records the drop. */
+  /** Records the drop, and the connection is gone. */
   terminate(): void {
+    if (this.terminated) return;
     this.terminated = true;
+    this.drop(1006);
   }
 
   /** The client sends a text frame. */
@@ -84,8 +96,10 @@ export class RecordingSocket implements ServerSocket {
     this.#listener?.onTooLarge();
   }
 
-  /** The connection closes (the client went away, or the close handshake ended). */
+  /** The connection closes (the client went away, or the close handshake ended); once. */
   drop(code = 1006, reason = ""): void {
+    if (this.gone) return;
+    this.gone = true;
     this.#listener?.onClose(code, reason);
   }
 

@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { type FakeWebSocket, fakeWebSockets } from "../testing/fake_websocket.ts";
+import { acceptNext, type FakeWebSocket, fakeWebSockets } from "../testing/fake_websocket.ts";
 import { until } from "../testing/until.ts";
 import {
   Publisher,
@@ -31,18 +31,9 @@ function setup(options: Partial<PublisherOptions> = {}) {
   const errors: PublisherErrorEvent[] = [];
   publisher.addEventListener("state", (event) => states.push(event.state));
   publisher.addEventListener("error", (event) => errors.push(event));
-  /** Waits for the next socket, opens it and answers `answer` (`OK` with parts by default). */
-  const next = async (answer: string | null = "OK:parts=1&caps=errors") => {
-    const count = sockets.created.length;
-    await until(
-      () => sockets.created.length > count || sockets.created.at(-1)?.readyState === 0,
-      "a socket",
-    );
-    const socket = sockets.created.at(-1)!;
-    socket.open();
-    if (answer !== null) socket.text(answer);
-    return socket;
-  };
+  /** The node's side of the next socket, answering `answer` (`OK` with parts by default). */
+  const next = (answer: string | null = "OK:parts=1&caps=errors") =>
+    acceptNext(sockets, answer ?? undefined);
   /** Closes the publisher, the node completing the closing handshake. */
   const close = async () => {
     const closing = publisher.close();

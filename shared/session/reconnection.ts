@@ -94,3 +94,16 @@ export class Reconnection {
     return Math.min(this.#backoff.next(), remaining);
   }
 }
+
+/** Waits `ms`, or less when `signal` aborts (it never rejects). */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

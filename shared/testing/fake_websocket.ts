@@ -17,6 +17,8 @@
  * @module
  */
 
+import { until } from "./until.ts";
+
 /** One socket; its node is the test. */
 export class FakeWebSocket {
   /** `readyState` values. */
@@ -97,6 +99,28 @@ export class FakeWebSocket {
     this.closedWith = { code, reason };
     this.readyState = FakeWebSocket.CLOSED;
   }
+}
+
+/**
+ * The node's side of the next connection: waits until the client opens a socket (one it has not
+ * been given yet, or the newest while it still connects), accepts it, and sends `answer` when
+ * given (`OK`, or a refusal).
+ */
+export async function acceptNext(
+  sockets: { readonly created: readonly FakeWebSocket[] },
+  answer?: string,
+): Promise<FakeWebSocket> {
+  const count = sockets.created.length;
+  await until(
+    () =>
+      sockets.created.length > count ||
+      sockets.created.at(-1)?.readyState === FakeWebSocket.CONNECTING,
+    "a new socket",
+  );
+  const socket = sockets.created.at(-1)!;
+  socket.open();
+  if (answer !== undefined) socket.text(answer);
+  return socket;
 }
 
 /** A `WebSocket` class whose sockets are fakes, and every socket it made. */

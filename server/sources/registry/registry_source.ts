@@ -29,14 +29,14 @@ import type { PublishRegistry } from "./publish_registry.ts";
 import type { RelayHub } from "../relay/relay_hub.ts";
 import type { UpstreamLocator } from "../relay/locator.ts";
 import { showUrl, upstreamUrlProblem } from "../relay/upstream_url.ts";
-import type { RelayStart } from "../relay/upstream_relay.ts";
+import type { RelayStart } from "../relay/relay_options.ts";
 import type { Stream } from "../../stream.ts";
 import type { PullRequest, StreamSource } from "../source.ts";
 
 /** How the registry source is set up. */
 export interface RegistrySourceOptions {
   /** This node's registry client; the source owns it. */
-  registry: PublishRegistry;
+  registry: Pick<PublishRegistry, "lookup" | "destroy">;
   /** The node's relays (shared with the relay source). */
   hub: RelayHub;
   /** This node's `EXTERNAL_WEBSOCKET_URL` (an entry with it is stale). */
@@ -65,7 +65,7 @@ export class RegistrySource implements StreamSource {
   readonly name = "registry";
   /** Not a local source: `only_source` pulls skip it. */
   readonly local = false;
-  #registry: PublishRegistry;
+  #registry: Pick<PublishRegistry, "lookup" | "destroy">;
   #hub: RelayHub;
   #ownUrl: string;
   #allowedHosts: HostList | null;

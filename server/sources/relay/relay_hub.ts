@@ -30,7 +30,8 @@ import { Stream } from "../../stream.ts";
 import type { StreamEnd } from "../../stream_end.ts";
 import type { UpstreamLocator } from "./locator.ts";
 import { checkRelayPathLength } from "./relay_path.ts";
-import { type RelayStart, UpstreamRelay } from "./upstream_relay.ts";
+import type { RelayStart } from "./relay_options.ts";
+import { UpstreamRelay } from "./upstream_relay.ts";
 
 /** What the hub needs from its node. */
 export interface RelayHubOptions {
@@ -44,6 +45,8 @@ export interface RelayHubOptions {
   log: Logger;
   /** Signs this node's pull token for a stream. */
   signPull(streamId: string): Promise<string>;
+  /** The WebSocket class of upstream pulls. @default globalThis.WebSocket */
+  WebSocket?: typeof WebSocket;
 }
 
 /** Rejects with the signal's reason when it aborts first. */
@@ -136,6 +139,7 @@ export class RelayHub {
           log: log.child(`stream ${id}`),
         }),
       signPull: this.#options.signPull,
+      WebSocket: this.#options.WebSocket,
       metrics,
       timing: {
         upstreamTimeoutMs: config.timeouts.upstreamSeconds * 1000,

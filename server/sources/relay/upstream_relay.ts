@@ -28,11 +28,11 @@
  */
 
 import { CLIENT_CAPABILITIES } from "../../../shared/capabilities.ts";
-import { ErrorCode, isErrorCode, isRecoverable, ProtocolError } from "../../../shared/errors.ts";
+import { ErrorCode, isRecoverable, ProtocolError } from "../../../shared/errors.ts";
 import type { FragmentMessage, PartMessage } from "../../../shared/protocol.ts";
-import { escapeControls, quote } from "../../../shared/quote.ts";
+import { quote } from "../../../shared/quote.ts";
+import { type DetailEvents, TypedEventTarget } from "../../../shared/typed_event_target.ts";
 import type { Logger } from "../../log.ts";
-import type { Metrics } from "../../metrics.ts";
 import type { Stream } from "../../stream.ts";
 import type { StreamEnd } from "../../stream_end.ts";
 import type { UpstreamLocator, UpstreamTarget } from "./locator.ts";
@@ -41,118 +41,30 @@ import {
   type SessionEnd,
   SessionRefused,
 } from "../../../shared/session/protocol_session.ts";
-import { Reconnection } from "../../../shared/session/reconnection.ts";
+import { pause, Reconnection } from "../../../shared/session/reconnection.ts";
 import { ResumePoint } from "../../../shared/session/resume_point.ts";
+import { InitialBurst } from "./initial_burst.ts";
+import type { RelayStart, RelayStats, UpstreamRelayOptions } from "./relay_options.ts";
+import {
+  codeLabel,
+  describeRefusal,
+  passOn,
+  refusalCode,
+  refusalLabel,
+} from "./upstream_refusal.ts";
 import { showUrl, upstreamUrlProblem } from "./upstream_url.ts";
 
-/** How a relay started: with a stream, declined (try the next source), or failed. */
-export type RelayStart =
-  | { kind: "stream"; stream: Stream }
-  | { kind: "declined"; reason: string }
-  | { kind: "failed"; error: ProtocolError };
-
-/** Timers of a relay, in milliseconds. */
-export interface RelayTiming {
-  /** `UPSTREAM_TIMEOUT_SECONDS`: connect and answer. */
-  upstreamTimeoutMs: number;
-  /** `HEARTBEAT_INTERVAL_SECONDS`. */
-  heartbeatMs: number;
-  /** `IDLE_TIMEOUT_SECONDS`: a silent upstream counts as lost. */
-  idleMs: number;
-  /** `RELAY_RESUME_TIMEOUT_SECONDS`. */
-  resumeTimeoutMs: number;
-  /** `RELAY_INACTIVITY_PERIOD_SEC`. */
-  inactivityMs: number;
-}
-
-/** How a relay is set up. */
-export interface UpstreamRelayOptions {
-  /** Stream id. */
-  streamId: string;
-  /** `via` of the pull that started the relay (it ends with this node's id). */
-  via: readonly string[];
-  /** Name of the source that started it (`registry`, `relay`), for stats. */
-  origin: string;
-  /** Where the upstream is. */
-  locator: UpstreamLocator;
-  /** Makes the local stream (called once, before the first pull). */
-  createStream(): Stream;
-  /** Signs this node's pull token for the stream. */
-  signPull(streamId: string): Promise<string>;
-  /** Timers. */
-  timing: RelayTiming;
-  /** Log. */
-  log: Logger;
-  /** Counters (`relay_errors_total`, `relay_reconnects_total`, `relay_upstream_connections`). */
-  metrics?: Metrics;
-}
-
-/** What `/stats` shows of a relay. */
-export interface RelayStats {
-  /** Stream id. */
-  id: string;
-  /** The source that started it. */
-  origin: string;
-  /** The upstream's URL (the latest one). */
-  upstream: string | null;
-  /** Whether the upstream connection is open now (0 or 1 per stream, whatever the spectators). */
-  upstreamConnections: number;
-  /** Spectators on this node. */
-  spectators: number;
-  /** Newest complete fragment. */
-  lastSeq: number;
-  /** Times the upstream was pulled again after it dropped. */
-  resumes: number;
-  /** Media bytes received from upstreams. */
-  bytesIn: number;
-}
-
-/** Quiet time after which the upstream's initial burst counts as received. */
-const PRIME_QUIET_MS = 50;
 /** Pauses between resume attempts: 100 ms doubling to 2 s, less up to 30 % at random. */
 const RESUME_BACKOFF = { initialMs: 100, maxMs: 2000, jitter: 0.3 };
 
-/** A code from an upstream as a metric label: one of ours, or `other` (never arbitrary text). */
-function codeLabel(code: string): string {
-  return isErrorCode(code) ? code : "other";
-}
+/** The events of a relay. */
+export type UpstreamRelayEvents = DetailEvents<{
+  /** The relay ended (once), and its stream with it. */
+  ended: StreamEnd;
+}>;
 
-/** The code of an upstream's refusal: its `E` code, or `UPSTREAM_ERROR` when it sent none. */
-function refusalCode(refusal: SessionRefused): string {
-  return refusal.kind === "error" ? refusal.code! : ErrorCode.UPSTREAM_ERROR;
-}
-
-/** A refusal as a metric label: the upstream's code when it answered, else `connect`. */
-function refusalLabel(refusal: SessionRefused): string {
-  return refusal.answered ? codeLabel(refusalCode(refusal)) : "connect";
-}
-
-/** What an upstream's refusal was, for a spectator: its code if known, its text quoted. No URL. */
-function describe(error: SessionRefused): string {
-  const code = refusalCode(error);
-  return `${isErrorCode(code) ? code : "an unknown code"} ${quote(error.message, 200)}`;
-}
-
-/** An upstream's own `E` text passed on to spectators: one line, of a readable length. */
-function passOn(message: string): string {
-  return escapeControls(message).slice(0, 300);
-}
-
-/** Pauses for `ms`, or less when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
-/** One relayed stream. Event `ended` (once). */
-export class UpstreamRelay extends EventTarget {
+/** One relayed stream (see {@linkcode UpstreamRelayEvents}). */
+export class UpstreamRelay extends TypedEventTarget<UpstreamRelayEvents> {
   /** Stream id. */
   readonly streamId: string;
   /** The source that started it. */
@@ -179,10 +91,9 @@ export class UpstreamRelay extends EventTarget {
   #resumes = 0;
   #bytesIn = 0;
   #inactivity: ReturnType<typeof setTimeout> | undefined;
-  #primed: (() => void) | null = null;
+  #burst = new InitialBurst();
   /** Upstream connections counted in `relay_upstream_connections` and not yet ended. */
   #counted = new WeakSet<ProtocolSession>();
-  #quiet: ReturnType<typeof setTimeout> | undefined;
 
   /** Starts the relay at once; `started` says how it went. */
   constructor(options: UpstreamRelayOptions) {
@@ -261,19 +172,11 @@ export class UpstreamRelay extends EventTarget {
         : ErrorCode.UPSTREAM_ERROR;
       const text = code === ErrorCode.LOOP_DETECTED
         ? `relay loop through the upstream node: ${quote(error.message, 200)}`
-        : `the upstream node failed: ${describe(error)}`;
+        : `the upstream node failed: ${describeRefusal(error)}`;
       this.#finish({ kind: "failed", code, message: text });
       return { kind: "failed", error: new ProtocolError(code, text) };
     }
-    const cap = setTimeout(() => this.#primed?.(), this.#options.timing.upstreamTimeoutMs);
-    await new Promise<void>((resolve) => {
-      this.#primed = resolve;
-      this.#bumpQuiet();
-      signal.addEventListener("abort", () => resolve(), { once: true });
-    });
-    this.#primed = null;
-    clearTimeout(this.#quiet);
-    clearTimeout(cap);
+    await this.#burst.wait(this.#options.timing.upstreamTimeoutMs, signal);
     if (this.#closed) {
       const end = this.#stream.ended;
       const message = end?.kind === "failed" ? end.message : "the upstream stream ended";
@@ -314,6 +217,7 @@ export class UpstreamRelay extends EventTarget {
       openMs: timing.upstreamTimeoutMs,
       heartbeatMs: timing.heartbeatMs,
       idleMs: timing.idleMs,
+      WebSocket: this.#options.WebSocket,
       signal,
     }, {
       onMedia: (header, data) =>
@@ -368,7 +272,7 @@ export class UpstreamRelay extends EventTarget {
     this.#stream.abortFragmentInProgress();
     if (!this.#feed(() => this.#stream.pushFragment({ ...message, jump: undefined }, data))) return;
     this.#resumePoint.note(message);
-    this.#bumpQuiet();
+    this.#burst.fragment();
   }
 
   #onPart(message: PartMessage, data: Uint8Array): void {
@@ -376,14 +280,7 @@ export class UpstreamRelay extends EventTarget {
     if (message.part === 0) this.#stream.abortFragmentInProgress();
     if (!this.#feed(() => this.#stream.pushPart({ ...message, jump: undefined }, data))) return;
     this.#resumePoint.note(message);
-    this.#primed?.();
-  }
-
-  /** Waits for a quiet moment before declaring the initial burst received. */
-  #bumpQuiet(): void {
-    if (this.#primed === null) return;
-    clearTimeout(this.#quiet);
-    this.#quiet = setTimeout(() => this.#primed?.(), PRIME_QUIET_MS);
+    this.#burst.part();
   }
 
   #onEnd(connection: ProtocolSession, end: SessionEnd): void {
@@ -456,7 +353,7 @@ export class UpstreamRelay extends EventTarget {
         if (!(error instanceof SessionRefused)) throw error;
         if (this.#closed) return;
         this.#options.metrics?.relayErrors.inc({ reason: refusalLabel(error) });
-        last = `${showUrl(target.url)}: ${describe(error)}`;
+        last = `${showUrl(target.url)}: ${describeRefusal(error)}`;
         const code = refusalCode(error);
         gone = code === ErrorCode.STREAM_NOT_FOUND;
         if (code === ErrorCode.LOOP_DETECTED || code === ErrorCode.AUTH_FAILED) {
@@ -464,7 +361,7 @@ export class UpstreamRelay extends EventTarget {
           this.#finish({
             kind: "failed",
             code: code === ErrorCode.LOOP_DETECTED ? code : ErrorCode.UPSTREAM_ERROR,
-            message: `the upstream node refused: ${describe(error)}`,
+            message: `the upstream node refused: ${describeRefusal(error)}`,
           });
           return;
         }
@@ -499,11 +396,10 @@ export class UpstreamRelay extends EventTarget {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#inactivity);
-    clearTimeout(this.#quiet);
     this.#abort.abort();
-    this.#primed?.();
+    this.#burst.stop();
     this.#connection?.close();
     this.#stream.end(end);
-    this.dispatchEvent(new Event("ended"));
+    this.emit("ended", end);
   }
 }

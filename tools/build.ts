@@ -6,7 +6,9 @@
  * - `hls-websocket-cdn.min.js`: minified script that defines the global `HlsWebSocketCdn`;
  * - `hls-websocket-cdn.worker.js`: the transmux worker (loaded next to either of the above);
  * - `hls-websocket-cdn.d.ts` (`.d.mts`) and `types/`: TypeScript declarations;
- * - `watch.html` + `watch.js`: the watch page the node serves under `/player/`.
+ * - `watch.html` + `watch.js`: the watch page the node serves under `/player/`;
+ * - `operator.js` + `operator.css`: the operator page's script and style, which the node inlines
+ *   into `/operator` under the page's nonce.
  *
  * @example
  * ```ts ignore
@@ -53,44 +55,33 @@ export async function buildPlayer(options: BuildOptions = {}): Promise<BuildResu
     logLevel: "error",
     legalComments: "none",
   };
-  const entry = path(new URL("index.ts", CLIENT));
+  /** Every bundle: its entry (in `client/`), its file (in `outDir`), and how it is built. */
+  const bundles: [entry: string, file: string, options: esbuild.BuildOptions][] = [
+    ["index.ts", "hls-websocket-cdn.mjs", { format: "esm", sourcemap: true }],
+    ["index.ts", "hls-websocket-cdn.min.js", {
+      format: "iife",
+      globalName: "HlsWebSocketCdn",
+      minify: true,
+      sourcemap: true,
+    }],
+    ["transmux/worker.ts", "hls-websocket-cdn.worker.js", { format: "iife", minify: true }],
+    ["watch/watch.ts", "watch.js", { format: "iife", minify: true }],
+    ["operator/operator_page.ts", "operator.js", { format: "iife", minify: true }],
+  ];
   try {
-    await Promise.all([
+    await Promise.all(bundles.map(([entry, file, options]) =>
       esbuild.build({
         ...common,
-        entryPoints: [entry],
-        format: "esm",
-        sourcemap: true,
-        outfile: path(new URL("hls-websocket-cdn.mjs", outDir)),
-      }),
-      esbuild.build({
-        ...common,
-        entryPoints: [entry],
-        format: "iife",
-        globalName: "HlsWebSocketCdn",
-        minify: true,
-        sourcemap: true,
-        outfile: path(new URL("hls-websocket-cdn.min.js", outDir)),
-      }),
-      esbuild.build({
-        ...common,
-        entryPoints: [path(new URL("transmux/worker.ts", CLIENT))],
-        format: "iife",
-        minify: true,
-        outfile: path(new URL("hls-websocket-cdn.worker.js", outDir)),
-      }),
-      esbuild.build({
-        ...common,
-        entryPoints: [path(new URL("watch/watch.ts", CLIENT))],
-        format: "iife",
-        minify: true,
-        outfile: path(new URL("watch.js", outDir)),
-      }),
-    ]);
+        ...options,
+        entryPoints: [path(new URL(entry, CLIENT))],
+        outfile: path(new URL(file, outDir)),
+      })
+    ));
   } finally {
     await esbuild.stop();
   }
   await Deno.copyFile(new URL("watch/watch.html", CLIENT), new URL("watch.html", outDir));
+  await Deno.copyFile(new URL("operator/operator.css", CLIENT), new URL("operator.css", outDir));
   if (options.declarations !== false) emitDeclarations(outDir);
   const files: string[] = [];
   for await (const entry of Deno.readDir(outDir)) if (entry.isFile) files.push(entry.name);

@@ -55,15 +55,18 @@ export class Logger {
 
   /** A logger that writes nothing (for tests and tools). */
   static silent(): Logger {
-    const off = {
-      error: false,
-      warning: false,
-      info: false,
-      requests: false,
-      debug: false,
-      trace: false,
-    };
-    return new Logger(off, () => {});
+    return new Logger(
+      { error: false, warning: false, info: false, requests: false, debug: false, trace: false },
+      () => {},
+    );
+  }
+
+  /** A logger of errors, warnings and information lines into `sink` (tests read them). */
+  static into(sink: LogSink): Logger {
+    return new Logger(
+      { error: true, warning: true, info: true, requests: false, debug: false, trace: false },
+      sink,
+    );
   }
 
   /** A logger whose lines also carry `[context]`. */

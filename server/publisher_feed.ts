@@ -55,13 +55,8 @@ export class PublisherFeed implements PublisherHandle, ConnectionRole {
 
   /** A text message from the publisher (after `OK`). */
   handleText(message: Message): void {
-    if (!this.#active) return;
-    this.#media.expectText(message);
+    if (!this.#active || this.#media.receive(message)) return;
     switch (message.type) {
-      case "F":
-      case "P":
-        this.#media.announce(message);
-        return;
       case "CLOSE":
         this.#finish({ kind: "closed" });
         this.#options.done();

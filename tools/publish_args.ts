@@ -13,7 +13,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseTaskArgs } from "./task_args.ts";
 import { renditionFromStreamId } from "./ffmpeg.ts";
 import type { PublishInput } from "./ffmpeg.ts";
 import type { PublishOptions } from "./publish_options.ts";
@@ -73,38 +73,32 @@ export function parsePublishArgs(
 ): PublishOptions | null {
   let values;
   try {
-    values = parseArgs({
-      // `deno task NAME -- ARGS` passes the `--` on.
-      args: args[0] === "--" ? args.slice(1) : args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        url: { type: "string" },
-        stream: { type: "string" },
-        rendition: { type: "string", multiple: true },
-        secret: { type: "string" },
-        token: { type: "string" },
-        file: { type: "string" },
-        loop: { type: "boolean" },
-        "test-pattern": { type: "boolean" },
-        listen: { type: "string" },
-        input: { type: "string" },
-        "input-format": { type: "string" },
-        "fragment-duration": { type: "string" },
-        "part-duration": { type: "string" },
-        "no-parts": { type: "boolean" },
-        encode: { type: "string" },
-        bitrate: { type: "string" },
-        "audio-bitrate": { type: "string" },
-        preset: { type: "string" },
-        size: { type: "string" },
-        fps: { type: "string" },
-        ffmpeg: { type: "string" },
-        ffprobe: { type: "string" },
-        "start-timeout": { type: "string" },
-        help: { type: "boolean" },
-      },
-    }).values;
+    values = parseTaskArgs(args, {
+      url: { type: "string" },
+      stream: { type: "string" },
+      rendition: { type: "string", multiple: true },
+      secret: { type: "string" },
+      token: { type: "string" },
+      file: { type: "string" },
+      loop: { type: "boolean" },
+      "test-pattern": { type: "boolean" },
+      listen: { type: "string" },
+      input: { type: "string" },
+      "input-format": { type: "string" },
+      "fragment-duration": { type: "string" },
+      "part-duration": { type: "string" },
+      "no-parts": { type: "boolean" },
+      encode: { type: "string" },
+      bitrate: { type: "string" },
+      "audio-bitrate": { type: "string" },
+      preset: { type: "string" },
+      size: { type: "string" },
+      fps: { type: "string" },
+      ffmpeg: { type: "string" },
+      ffprobe: { type: "string" },
+      "start-timeout": { type: "string" },
+      help: { type: "boolean" },
+    });
   } catch (error) {
     throw usage(error instanceof Error ? error.message : String(error));
   }

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseTaskArgs } from "./task_args.ts";
 import { isValidStreamId } from "../shared/stream_id.ts";
 import { signToken, type TokenAction } from "../shared/token.ts";
 
@@ -66,20 +66,14 @@ export async function tokenCommand(
 ): Promise<number> {
   let values;
   try {
-    values = parseArgs({
-      // `deno task NAME -- ARGS` passes the `--` on.
-      args: args[0] === "--" ? args.slice(1) : args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        action: { type: "string" },
-        stream: { type: "string" },
-        secret: { type: "string" },
-        lifetime: { type: "string" },
-        claims: { type: "boolean" },
-        help: { type: "boolean" },
-      },
-    }).values;
+    values = parseTaskArgs(args, {
+      action: { type: "string" },
+      stream: { type: "string" },
+      secret: { type: "string" },
+      lifetime: { type: "string" },
+      claims: { type: "boolean" },
+      help: { type: "boolean" },
+    });
   } catch (error) {
     err(`error: ${error instanceof Error ? error.message : error} (see --help)\n`);
     return 2;

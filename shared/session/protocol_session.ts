@@ -307,12 +307,8 @@ export class ProtocolSession {
   }
 
   #onText(message: Message): void {
-    this.#pairing.expectText(message);
+    if (this.#pairing.receive(message)) return;
     switch (message.type) {
-      case "F":
-      case "P":
-        this.#pairing.announce(message);
-        return;
       case "CLOSE":
         this.#finishFromNode({ kind: "closed" });
         return;

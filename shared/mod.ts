@@ -24,3 +24,6 @@ export * from "./mpegts/mod.ts";
 export * from "./media_pairing.ts";
 export * from "./quote.ts";
 export * from "./rendition.ts";
+export * from "./session/protocol_session.ts";
+export * from "./session/reconnection.ts";
+export * from "./session/resume_point.ts";

@@ -127,8 +127,8 @@ function emitDeclarations(outDir: URL): void {
   }
   const entry = [
     "// Types of the HLS WebSocket CDN player (hls-websocket-cdn.mjs / hls-websocket-cdn.min.js).",
-    'export * from "../client/types/client/index.js";',
-    'export { default } from "../client/types/client/index.js";',
+    'export * from "./types/client/index.js";',
+    'export { default } from "./types/client/index.js";',
     "",
   ].join("\n");
   // `.d.mts` is what TypeScript reads for `hls-websocket-cdn.mjs`; `.d.ts` for everything else.

@@ -25,13 +25,20 @@ import type { BufferMemory } from "../../buffer_memory.ts";
 import type { NodeConfig } from "../../config.ts";
 import type { Logger } from "../../log.ts";
 import type { Metrics } from "../../metrics.ts";
-import type { PullRequest } from "../source.ts";
 import { Stream } from "../../stream.ts";
 import type { StreamEnd } from "../../stream_end.ts";
 import type { UpstreamLocator } from "./locator.ts";
 import { checkRelayPathLength } from "./relay_path.ts";
 import type { RelayStart } from "./relay_options.ts";
 import { UpstreamRelay } from "./upstream_relay.ts";
+
+/** What a relay is acquired for: a pull of a stream, with the relay path it came by. */
+export interface RelayRequest {
+  /** Stream id. */
+  readonly stream: string;
+  /** Nodes the pull went through, this one last (the relay's pulls carry it as `via`). */
+  readonly via: readonly string[];
+}
 
 /** What the hub needs from its node. */
 export interface RelayHubOptions {
@@ -92,7 +99,7 @@ export class RelayHub {
    * caller's wait; the start goes on for the others.
    */
   async acquire(
-    request: PullRequest,
+    request: RelayRequest,
     origin: string,
     locator: UpstreamLocator,
     signal: AbortSignal,
@@ -121,7 +128,7 @@ export class RelayHub {
     return await abortable(this.#start(request, origin, locator).started, signal);
   }
 
-  #start(request: PullRequest, origin: string, locator: UpstreamLocator): UpstreamRelay {
+  #start(request: RelayRequest, origin: string, locator: UpstreamLocator): UpstreamRelay {
     const { config, memory, metrics, log } = this.#options;
     const id = request.stream;
     const relay = new UpstreamRelay({

@@ -1,11 +1,14 @@
 /**
- * The player's connection to a node: one WebSocket at a time that pulls a stream, pairs each `F`
- * or `P` message with its binary frame, answers heartbeats, and reconnects with back-off and jitter
- * after a loss, resuming after the last complete fragment (`after=`) where the node knows it.
+ * The player's connection to a node: a thin layer over the shared protocol session
+ * (`shared/session/`), which pulls the stream, pairs each `F` or `P` with its binary frame (a
+ * second `F`/`P` before the binary is a protocol error, as everywhere), sends heartbeats and drops
+ * a silent node. This layer turns fragments and parts into {@linkcode MediaChunk}s and reconnects
+ * with back-off and jitter after a loss, resuming after the last complete fragment (`after=`)
+ * where the node knows it.
  *
  * It gives up only when no media came for `timeoutMs` in spite of retries, or when the node
  * refuses for good (a code that `isRetriable` rejects, like `AUTH_FAILED`). Runs in browsers and
- * in Deno (tests drive it against real nodes).
+ * in Deno (tests drive it on a fake WebSocket and against real nodes).
  *
  * @example
  * ```ts ignore
@@ -19,15 +22,17 @@
  * @module
  */
 
+import { Backoff } from "../shared/backoff.ts";
 import { CLIENT_CAPABILITIES } from "../shared/capabilities.ts";
 import { isRetriable } from "../shared/errors.ts";
+import type { MediaHeader } from "../shared/media_pairing.ts";
 import {
-  type FragmentMessage,
-  parseMessage,
-  type PartMessage,
-  writeMessage,
-} from "../shared/protocol.ts";
-import { Backoff } from "../shared/backoff.ts";
+  ProtocolSession,
+  type SessionEnd,
+  type SessionRefused,
+} from "../shared/session/protocol_session.ts";
+import { Reconnection } from "../shared/session/reconnection.ts";
+import { ResumePoint } from "../shared/session/resume_point.ts";
 import type { ReconnectInfo } from "./events.ts";
 import { PlayerError } from "./events.ts";
 
@@ -77,12 +82,14 @@ export interface PullConnectionOptions {
   timeoutMs?: number;
   /** Send `H` after this long without sending, in ms. @default 30000 */
   heartbeatMs?: number;
-  /** Drop a connection that received nothing for this long, in ms. @default 60000 */
+  /** Drop a connection that received nothing for this long (or no answer to its `PULL`), in ms. @default 60000 */
   idleMs?: number;
   /** Reconnection delays. @default a Backoff of 250 ms to 5 s */
   backoff?: Backoff;
   /** Debug log. */
   log?: (message: string) => void;
+  /** The WebSocket class. @default globalThis.WebSocket */
+  WebSocket?: typeof WebSocket;
 }
 
 /** What the connection reports. */
@@ -119,9 +126,11 @@ export interface ConnectionCounters {
 export class PullConnection {
   #options: PullConnectionOptions;
   #handlers: PullConnectionHandlers;
-  #backoff: Backoff;
-  #socket: WebSocket | null = null;
-  #pending: FragmentMessage | PartMessage | null = null;
+  #retry: Reconnection;
+  #resume = new ResumePoint();
+  #session: ProtocolSession | null = null;
+  /** Cancels the session being opened. */
+  #opening: AbortController | null = null;
   #counters: ConnectionCounters = {
     bytes: 0,
     chunks: 0,
@@ -129,9 +138,6 @@ export class PullConnection {
     parts: false,
     lastSeq: undefined,
   };
-  #lastSent = 0;
-  #lastReceived = 0;
-  #waitingSince: number | null = null;
   #freshConnection = false;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -142,7 +148,10 @@ export class PullConnection {
   constructor(options: PullConnectionOptions, handlers: PullConnectionHandlers) {
     this.#options = options;
     this.#handlers = handlers;
-    this.#backoff = options.backoff ?? new Backoff({ initialMs: 250, maxMs: 5000, jitter: 0.5 });
+    this.#retry = new Reconnection({
+      backoff: options.backoff ?? new Backoff({ initialMs: 250, maxMs: 5000, jitter: 0.5 }),
+      limitMs: options.timeoutMs ?? 30000,
+    });
   }
 
   /** Counters so far. */
@@ -152,13 +161,13 @@ export class PullConnection {
 
   /** Whether a socket is open or opening. */
   get connected(): boolean {
-    return this.#socket !== null;
+    return this.#session !== null || this.#opening !== null;
   }
 
   /** Connects and pulls. */
   start(): void {
-    if (this.#done || this.#socket !== null || this.#ticker !== undefined) return;
-    this.#waitingSince = performance.now();
+    if (this.#done || this.connected || this.#ticker !== undefined) return;
+    this.#retry.lost(); // media is due from now on
     this.#ticker = setInterval(() => this.#tick(), 1000);
     this.#connect();
   }
@@ -169,7 +178,10 @@ export class PullConnection {
     clearInterval(this.#ticker);
     clearTimeout(this.#retryTimer);
     this.#ticker = undefined;
-    this.#dropSocket();
+    this.#opening?.abort();
+    this.#opening = null;
+    this.#session?.close();
+    this.#session = null;
   }
 
   #log(message: string): void {
@@ -179,105 +191,88 @@ export class PullConnection {
   #connect(): void {
     if (this.#done) return;
     this.#handlers.connecting?.();
-    let socket: WebSocket;
-    try {
-      socket = new WebSocket(this.#options.url);
-    } catch (error) {
-      this.#fail(new PlayerError("INVALID_URL", `cannot open ${this.#options.url}: ${error}`));
-      return;
-    }
-    socket.binaryType = "arraybuffer";
-    this.#socket = socket;
-    this.#pending = null;
+    const { url, streamId, authToken } = this.#options;
+    const opening = new AbortController();
+    this.#opening = opening;
     this.#freshConnection = true;
-    const now = performance.now();
-    this.#lastReceived = now;
-    socket.onopen = () => {
-      const after = this.#counters.lastSeq;
-      this.#send(writeMessage({
+    const after = this.#resume.lastSeq;
+    this.#log(`connecting to ${url}; PULL${after !== undefined ? ` after ${after}` : ""}`);
+    const idleMs = this.#options.idleMs ?? 60000;
+    ProtocolSession.open({
+      url,
+      hello: {
         type: "PULL",
-        stream: this.#options.streamId,
-        auth: this.#options.authToken,
+        stream: streamId,
+        auth: authToken,
         parts: this.#options.parts !== false || undefined,
         maxInitialFragments: this.#options.maxInitialFragments,
         after,
         caps: [...CLIENT_CAPABILITIES],
-      }));
-      this.#log(
-        `connected to ${this.#options.url}; PULL${after !== undefined ? ` after ${after}` : ""}`,
-      );
-    };
-    socket.onmessage = (event) => {
-      if (socket !== this.#socket) return;
-      this.#lastReceived = performance.now();
-      if (typeof event.data === "string") this.#onText(event.data);
-      else this.#onBinary(new Uint8Array(event.data as ArrayBuffer));
-    };
-    socket.onclose = (event) => {
-      if (socket !== this.#socket) return;
-      this.#socket = null;
-      this.#lost(`connection closed (code ${event.code}${event.reason ? ` ${event.reason}` : ""})`);
-    };
-    socket.onerror = () => {};
+      },
+      openMs: idleMs,
+      heartbeatMs: this.#options.heartbeatMs ?? 30000,
+      idleMs,
+      WebSocket: this.#options.WebSocket,
+      signal: opening.signal,
+    }, {
+      onMedia: (header, data) => this.#onMedia(header, data),
+      onEnd: (end) => this.#onEnd(end),
+    }).then((session) => {
+      if (this.#opening !== opening) return session.close();
+      this.#opening = null;
+      this.#session = session;
+      this.#counters.parts = session.accepted.parts === true;
+      this.#handlers.accepted?.(this.#counters.parts);
+    }, (refusal: SessionRefused) => {
+      if (this.#opening !== opening) return;
+      this.#opening = null;
+      this.#refused(refusal);
+    });
   }
 
-  #send(text: string): void {
-    if (this.#socket?.readyState !== WebSocket.OPEN) return;
-    this.#socket.send(text);
-    this.#lastSent = performance.now();
-  }
-
-  #onText(text: string): void {
-    let message;
-    try {
-      message = parseMessage(text);
-    } catch (error) {
-      this.#lost(
-        `unreadable message from the node: ${error instanceof Error ? error.message : error}`,
-      );
-      return;
+  /** The node did not accept the pull. */
+  #refused(refusal: SessionRefused): void {
+    if (refusal.kind === "url") {
+      this.#fail(new PlayerError("INVALID_URL", refusal.message));
+    } else if (refusal.kind === "error") {
+      this.#onError(refusal.code!, refusal.message);
+    } else if (refusal.kind !== "cancelled") {
+      this.#lost(refusal.message);
     }
-    switch (message.type) {
-      case "OK":
-        this.#counters.parts = message.parts === true;
-        this.#handlers.accepted?.(this.#counters.parts);
-        return;
-      case "F":
-      case "P":
-        this.#pending = message;
-        return;
-      case "CLOSE":
+  }
+
+  #onEnd(end: SessionEnd): void {
+    this.#session = null;
+    if (this.#done) return;
+    switch (end.kind) {
+      case "closed":
         this.#log("stream ended (CLOSE)");
-        this.#done = true;
-        this.#dropSocket();
         this.destroy();
         this.#handlers.ended();
         return;
-      case "E":
-        if (isRetriable(message.code)) {
-          this.#lost(`${message.code}: ${message.message}`);
-        } else {
-          this.#fail(new PlayerError(message.code, message.message || message.code));
-        }
+      case "error":
+        this.#onError(end.code, end.message);
         return;
+      case "lost":
+        this.#lost(end.reason);
     }
   }
 
-  #onBinary(data: Uint8Array): void {
-    const header = this.#pending;
-    this.#pending = null;
-    if (header === null) {
-      this.#lost("binary frame without F or P");
-      return;
-    }
+  /** An `E` from the node: retried when the code may pass, the end otherwise. */
+  #onError(code: string, message: string): void {
+    if (isRetriable(code)) this.#lost(`${code}: ${message}`);
+    else this.#fail(new PlayerError(code, message || code));
+  }
+
+  #onMedia(header: MediaHeader, data: Uint8Array): void {
     const isPart = header.type === "P";
     const starts = !isPart || header.part === 0;
     const ends = !isPart || header.last === true;
-    if (ends && header.seq !== undefined) this.#counters.lastSeq = header.seq;
+    this.#resume.note(header);
+    this.#counters.lastSeq = this.#resume.lastSeq;
     this.#counters.bytes += data.byteLength;
     this.#counters.chunks++;
-    this.#waitingSince = null;
-    this.#backoff.reset();
+    this.#retry.progress();
     const resumed = this.#freshConnection && this.#counters.reconnects > 0;
     this.#freshConnection = false;
     this.#handlers.media({
@@ -297,39 +292,25 @@ export class PullConnection {
     });
   }
 
-  #dropSocket(): void {
-    const socket = this.#socket;
-    this.#socket = null;
-    if (socket === null) return;
-    socket.onopen = socket.onmessage = socket.onclose = null;
-    if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
-      try {
-        socket.close(1000, "bye");
-      } catch { /* closing anyway */ }
-    }
-  }
-
   /** The connection was lost or refused for now: retry after a back-off, unless it is time to give up. */
   #lost(reason: string): void {
     if (this.#done) return;
-    this.#dropSocket();
     this.#lastReason = reason;
-    this.#waitingSince ??= performance.now();
+    this.#retry.lost();
     if (this.#givingUp()) return;
-    const delayMs = this.#backoff.next();
+    const delayMs = this.#retry.nextDelay() ?? 0;
     this.#counters.reconnects++;
     this.#log(`${reason}; reconnecting in ${delayMs} ms`);
-    this.#handlers.reconnect?.({ attempt: this.#backoff.attempts, delayMs, reason });
+    this.#handlers.reconnect?.({ attempt: this.#retry.attempts, delayMs, reason });
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => this.#connect(), delayMs);
   }
 
+  /** No media for `timeoutMs`: the end. */
   #givingUp(): boolean {
-    const timeout = this.#options.timeoutMs ?? 30000;
-    if (this.#waitingSince === null || performance.now() - this.#waitingSince < timeout) {
-      return false;
-    }
+    if (!this.#retry.expired()) return false;
     const last = this.#lastReason ? ` (last: ${this.#lastReason})` : "";
+    const timeout = this.#retry.limitMs;
     this.#fail(new PlayerError("TIMEOUT", `no media from the node within ${timeout} ms${last}`));
     return true;
   }
@@ -342,14 +323,6 @@ export class PullConnection {
   }
 
   #tick(): void {
-    if (this.#done) return;
-    const now = performance.now();
-    if (this.#givingUp()) return;
-    if (this.#socket === null) return;
-    if (now - this.#lastReceived > (this.#options.idleMs ?? 60000)) {
-      this.#lost("nothing received for too long");
-      return;
-    }
-    if (now - this.#lastSent >= (this.#options.heartbeatMs ?? 30000)) this.#send("H");
+    if (!this.#done) this.#givingUp();
   }
 }

@@ -3,9 +3,9 @@ import { writeMessage } from "../shared/protocol.ts";
 import { HlsWebSocket, PlayerError } from "./index.ts";
 import type { HlsWebSocketOptions } from "./options.ts";
 import { FakeMediaElement, installFakeMse } from "./testing/fake_media.ts";
-import { type FakeWebSocket, installFakeWebSocket } from "./testing/fake_websocket.ts";
+import { type FakeWebSocket, installFakeWebSocket } from "../shared/testing/fake_websocket.ts";
 import { tinyTs } from "./testing/tiny_ts.ts";
-import { until } from "./testing/until.ts";
+import { until } from "../shared/testing/until.ts";
 
 const OPTIONS: HlsWebSocketOptions = {
   cdnServerUrl: "ws://127.0.0.1:9/",
@@ -128,6 +128,7 @@ Deno.test("HlsWebSocket gives error handlers an Error, then closes; a throwing h
     player.start();
     sockets.created[0].open();
     node(sockets.created[0]).refuse("AUTH_FAILED", "bad token");
+    await until(() => events.includes("close (second handler)"), "the player closes");
   } finally {
     console.error = consoleError;
   }

@@ -1,7 +1,7 @@
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, type JWK, SignJWT } from "jose";
 import { assert, assertEquals, assertRejects, assertThrows } from "../tests/helpers/assert.ts";
 import { ErrorCode, ProtocolError } from "../shared/errors.ts";
-import { TokenVerifier } from "./auth.ts";
+import { TokenVerifier } from "./token_verifier.ts";
 import { pemToJwks, RemoteKeySet } from "./auth_keys.ts";
 import type { AuthConfig } from "./config.ts";
 

@@ -16,28 +16,14 @@
 import { AddressList } from "./limits/cidr.ts";
 import { HostList } from "./limits/host_list.ts";
 import { OriginPolicy } from "./limits/origin_policy.ts";
+import type { RateLimitConfig } from "./limits/rate_limiter.ts";
+import type { LogConfig } from "./log.ts";
 import { defaultBufferLimitMb, machineMemoryBytes } from "./machine_memory.ts";
 import { isValidNodeId } from "../shared/protocol.ts";
 import type { TransportName } from "./transport/transport.ts";
-import { ConfigError, EnvReader } from "./config_reader.ts";
+import { ConfigError, EnvReader } from "./env_reader.ts";
 
 export { ConfigError };
-
-/** Which log lines are written (`LOG_*`). */
-export interface LogConfig {
-  /** `LOG_ERROR` @default true */
-  error: boolean;
-  /** `LOG_WARNING` @default true */
-  warning: boolean;
-  /** `LOG_INFO` @default true */
-  info: boolean;
-  /** `LOG_REQUESTS`: one line per connection and HTTP request. @default true */
-  requests: boolean;
-  /** `LOG_DEBUG` @default false */
-  debug: boolean;
-  /** `LOG_TRACE`: every message in and out. @default false */
-  trace: boolean;
-}
 
 /** One listener (`HTTP_*` or `TLS_*`). */
 export interface ListenerConfig {
@@ -141,22 +127,6 @@ export interface OperatorConfig {
   statsPublic: boolean;
   /** `/metrics` (no stream ids) answers without the operator token; only `STATS_PUBLIC=NO` closes it. @default true */
   metricsPublic: boolean;
-}
-
-/** Per-address limits (`RATE_LIMIT_*`). */
-export interface RateLimitConfig {
-  /** `RATE_LIMIT_ENABLED` @default false */
-  enabled: boolean;
-  /** `RATE_LIMIT_WHITELIST`: addresses and CIDR ranges never limited, comma separated. @default [] */
-  whitelist: string[];
-  /** `RATE_LIMIT_CONNECTIONS`: open connections per address; 0 is no limit. @default 0 */
-  connections: number;
-  /** `RATE_LIMIT_REQ_PER_SEC`: requests per second per address; 0 is no limit. @default 0 */
-  requestsPerSecond: number;
-  /** `RATE_LIMIT_REQ_BURST`: requests above the rate an address may make at once. @default 0 */
-  requestBurst: number;
-  /** `RATE_LIMIT_REQ_CLEANUP`: seconds between sweeps of idle counters. @default 10 */
-  cleanupSeconds: number;
 }
 
 /** Fragment buffers (`BUFFER_MEMORY_*`, `FRAGMENT_BUFFER_MAX_LENGTH`). */

@@ -1,9 +1,12 @@
 /**
- * One WebSocket connection: the state machine of the protocol (first message, auth, heartbeats,
- * idle timeout, frame order) in front of its role, a {@linkcode Publisher} or a
- * {@linkcode Spectator}. Every close the node decides goes through `#end`, which asks
- * {@linkcode farewell} what to say first: the precise `E` for new clients and publishers, only what
- * the original server sent for old spectators.
+ * One WebSocket connection: the state machine of the protocol in front of its role. A connection
+ * is `new` until its first message, `starting` while that `PUSH`/`PULL` is checked
+ * (`first_message.ts`; what arrives meanwhile is held, `held_messages.ts`), then `publishing` or
+ * `pulling` with a role (`connection_role.ts`: a {@linkcode PublisherFeed} or a
+ * {@linkcode SpectatorRole}) that takes what the client sends, and `closing`, then `closed`. Its
+ * deadlines and heartbeats are a {@linkcode ConnectionClock}. Every close the node decides goes
+ * through `#end`, which asks {@linkcode farewell} what to say first: the precise `E` for new
+ * clients and publishers, only what the original server sent for old spectators.
  *
  * What a connection may make the node hold is bounded at every step: until `OK` no frame larger
  * than the largest valid first message is read ({@linkcode CONTROL_FRAME_MAX_BYTES}: a `PUSH` or
@@ -14,7 +17,7 @@
  *
  * @example
  * ```ts ignore
- * const connection = new Connection(socket, request, context); // from RequestHandler.onSocket
+ * const connection = new Connection(socket, request, context); // from the node's onSocket
  * connection.tick(performance.now());                          // once a second, from the node
  * ```
  * @module
@@ -30,21 +33,22 @@ import {
   type PushMessage,
   writeMessage,
 } from "../shared/protocol.ts";
-import { quote } from "../shared/quote.ts";
-import { checkStreamId } from "../shared/stream_id.ts";
-import type { TokenVerifier } from "./auth.ts";
 import type { NodeConfig } from "./config.ts";
+import { ConnectionClock } from "./connection_clock.ts";
+import type { ConnectionRole } from "./connection_role.ts";
 import { farewell, type Peer } from "./farewell.ts";
+import { checkPush, findPulled } from "./first_message.ts";
 import { HeldMessages } from "./held_messages.ts";
 import { MessageBudget } from "./limits/message_budget.ts";
-import { extendRelayPath } from "./relay/relay_path.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
-import { Publisher } from "./publisher.ts";
+import { PublisherFeed } from "./publisher_feed.ts";
 import type { SourceChain } from "./sources/chain.ts";
 import type { LocalPublications } from "./sources/local.ts";
-import { type SlowSpectatorPolicy, Spectator } from "./spectator.ts";
-import type { Stream, StreamEnd } from "./stream.ts";
+import type { SlowSpectatorPolicy } from "./spectator.ts";
+import { SpectatorRole } from "./spectator_role.ts";
+import type { StreamEnd } from "./stream_end.ts";
+import type { TokenVerifier } from "./token_verifier.ts";
 import { type ServerSocket, TextFrame, type UpgradeRequest } from "./transport/transport.ts";
 
 /** What a connection needs from its node. */
@@ -54,11 +58,11 @@ export interface ConnectionContext {
   /** Node log. */
   log: Logger;
   /** Token checks. */
-  verifier: TokenVerifier;
+  verifier: Pick<TokenVerifier, "verify">;
   /** Streams published here. */
   publications: LocalPublications;
   /** Where pulled streams come from. */
-  sources: SourceChain;
+  sources: Pick<SourceChain, "find">;
   /** Counters. */
   metrics: Metrics;
   /** The slow-spectator policy, shared by every spectator. */
@@ -78,8 +82,6 @@ export const CONTROL_FRAME_MAX_BYTES = MAX_TEXT_MESSAGE_LENGTH * 3;
 /** Messages held while a `PUSH`/`PULL` is being checked, and their bytes. */
 const MAX_MESSAGES_WHILE_STARTING = 64;
 const MAX_BYTES_WHILE_STARTING = 64 * 1024;
-/** How long a closing handshake may take before the socket is dropped. */
-const CLOSE_GRACE_MS = 5000;
 
 const HEARTBEAT = new TextFrame(writeMessage({ type: "H" }));
 
@@ -97,11 +99,9 @@ export class Connection {
   #context: ConnectionContext;
   #log: Logger;
   #state: State = "new";
-  #openedAt = performance.now();
-  #lastReceived = this.#openedAt;
-  #lastSent = this.#openedAt;
-  #closingSince = 0;
-  #spectatorSent = 0;
+  #clock: ConnectionClock;
+  /** What the role had sent at the last tick. */
+  #roleSent = 0;
   /** Messages that arrived while the first message was being checked. */
   #held = new HeldMessages({
     maxMessages: MAX_MESSAGES_WHILE_STARTING,
@@ -111,9 +111,7 @@ export class Connection {
   #budget = new MessageBudget();
   /** Cancels the source lookup of a starting PULL when the connection closes. */
   #abort: AbortController | undefined;
-  #publisher: Publisher | undefined;
-  #spectator: Spectator | undefined;
-  #stream: Stream | undefined;
+  #role: ConnectionRole | undefined;
   /** What the client is, for what it is told when the connection ends. */
   #peer: Peer = { role: "unknown", accepted: false, caps: false };
 
@@ -121,6 +119,7 @@ export class Connection {
   constructor(socket: ServerSocket, request: UpgradeRequest, context: ConnectionContext) {
     this.#socket = socket;
     this.#context = context;
+    this.#clock = new ConnectionClock(context.config.timeouts);
     this.remoteAddress = request.remoteAddress;
     this.#log = context.log.child(`conn ${this.id}`);
     if (context.log.flags.requests) {
@@ -154,12 +153,12 @@ export class Connection {
 
   /** `pending`, `publisher` or `spectator`, for metrics. */
   get role(): "pending" | "publisher" | "spectator" {
-    return this.#publisher ? "publisher" : this.#spectator ? "spectator" : "pending";
+    return this.#role?.kind ?? "pending";
   }
 
   /** The stream this connection publishes or pulls, once started. */
   get streamId(): string | undefined {
-    return this.#stream?.id;
+    return this.#role?.stream.id;
   }
 
   #onText(text: string): void {
@@ -182,7 +181,7 @@ export class Connection {
   }
 
   #received(): void {
-    this.#lastReceived = performance.now();
+    this.#clock.received(performance.now());
     if (this.#state === "new") this.#context.spoke?.(this);
   }
 
@@ -219,35 +218,10 @@ export class Connection {
         else this.#start((signal) => this.#startPull(message, signal));
         return;
       case "publishing":
-        this.#budget.spend(message);
-        this.#publisher!.handleText(message);
-        return;
       case "pulling":
         this.#budget.spend(message);
-        this.#handleSpectatorMessage(message);
+        this.#role!.handleText(message);
         return;
-    }
-  }
-
-  #handleSpectatorMessage(message: Message): void {
-    switch (message.type) {
-      case "H":
-      case "OK":
-      case "UNKNOWN":
-        return;
-      case "CLOSE":
-        this.#log.debug("spectator sent CLOSE");
-        this.#closeSocket(1000, "bye");
-        return;
-      case "E":
-        this.#log.debug(`spectator sent E ${quote(message.code)}: ${quote(message.message, 200)}`);
-        this.#closeSocket(1000, "bye");
-        return;
-      default:
-        throw new ProtocolError(
-          ErrorCode.PROTOCOL_ERROR,
-          `${message.type} is not allowed while pulling`,
-        );
     }
   }
 
@@ -259,10 +233,9 @@ export class Connection {
           "the first message must be PUSH or PULL, got a binary frame",
         );
       case "publishing":
-        this.#publisher!.handleBinary(data);
-        return;
       case "pulling":
-        throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, "spectators may not send binary frames");
+        this.#role!.handleBinary(data);
+        return;
     }
   }
 
@@ -282,80 +255,65 @@ export class Connection {
   }
 
   async #startPush(message: PushMessage): Promise<void> {
-    const { config, verifier, publications, metrics } = this.#context;
-    if (!config.auth.pushAllowed) {
-      throw new ProtocolError(ErrorCode.PUSH_NOT_ALLOWED, "this node does not accept publishers");
-    }
-    checkStreamId(message.stream);
-    await verifier.verify("PUSH", message.stream, message.auth);
+    const { config, publications } = this.#context;
+    await checkPush(message, this.#context);
     if (this.#state !== "starting") return;
-    this.#publisher = new Publisher({
+    const feed = new PublisherFeed({
       streamId: message.stream,
       publications,
       fail: (code, text) => this.fail(code, text),
       done: () => this.#closeSocket(1000, "stream ended"),
     });
-    this.#stream = this.#publisher.stream;
     this.#log = this.#log.child(`stream ${message.stream}`);
     // Media may come now, up to the node's limit (before OK it is refused unread).
     this.#maxMessageSize = config.maxBinaryMessageSize;
     this.#socket.setMaxMessageSize(this.#maxMessageSize);
-    this.#accept(message);
-    this.#state = "publishing";
-    metrics.connections.dec({ role: "pending" });
-    metrics.connections.inc({ role: "publisher" });
+    this.#begin(message, feed, "publishing");
     this.#log.info(`publishing${message.parts ? " (parts)" : ""}`);
   }
 
   async #startPull(message: PullMessage, signal: AbortSignal): Promise<void> {
-    const { config, verifier, sources, metrics } = this.#context;
-    checkStreamId(message.stream);
-    await verifier.verify("PULL", message.stream, message.auth);
-    const via = message.via ?? [];
-    const stream = await sources.find(
-      {
-        stream: message.stream,
-        onlySource: message.onlySource === true,
-        via: extendRelayPath(via, config.nodeId),
-      },
-      signal,
-    );
+    const stream = await findPulled(message, this.#context, signal);
     if (this.#state !== "starting") return;
-    this.#stream = stream;
     this.#log = this.#log.child(`stream ${message.stream}`);
-    this.#accept(message);
-    this.#state = "pulling";
-    metrics.connections.dec({ role: "pending" });
-    metrics.connections.inc({ role: "spectator" });
-    const spectator = new Spectator(this.#socket, {
+    const role = new SpectatorRole(this.#socket, stream, {
       parts: message.parts === true,
       policy: this.#context.spectatorPolicy,
-      metrics,
+      metrics: this.#context.metrics,
+      log: this.#log,
       finish: (end) => this.#end(end),
+      close: () => this.#closeSocket(1000, "bye"),
     });
-    this.#spectator = spectator;
+    this.#begin(message, role, "pulling");
+    const via = message.via ?? [];
     this.#log.info(
       `pulling${message.parts ? " (parts)" : ""}${via.length ? ` for ${via.join(" > ")}` : ""}`,
     );
-    stream.attach(spectator, {
-      maxInitialFragments: message.maxInitialFragments,
-      after: message.after,
-    });
+    role.begin({ maxInitialFragments: message.maxInitialFragments, after: message.after });
   }
 
-  /** `OK`, with the parts and capabilities granted to a client that asked for them. */
-  #accept(message: PushMessage | PullMessage): void {
+  /** `OK` (with the parts and capabilities granted to a client that asked), then the role. */
+  #begin(
+    message: PushMessage | PullMessage,
+    role: ConnectionRole,
+    state: "publishing" | "pulling",
+  ): void {
     this.#send(writeMessage({
       type: "OK",
       parts: message.parts || undefined,
       caps: grantCapabilities(message.caps),
     }));
     this.#peer.accepted = true;
+    this.#role = role;
+    this.#state = state;
+    const { metrics } = this.#context;
+    metrics.connections.dec({ role: "pending" });
+    metrics.connections.inc({ role: role.kind });
   }
 
   #handleError(error: unknown): void {
     if (error instanceof ProtocolError) {
-      this.#publisher?.protocolBroken(error.message);
+      this.#role?.protocolBroken(error.message);
       this.fail(error.code, error.message);
       return;
     }
@@ -363,7 +321,7 @@ export class Connection {
     this.#log.error(
       `unexpected failure: ${error instanceof Error ? error.stack ?? error.message : error}`,
     );
-    this.#publisher?.protocolBroken("internal error");
+    this.#role?.protocolBroken("internal error");
     this.fail(ErrorCode.INTERNAL_ERROR, "internal error");
   }
 
@@ -392,44 +350,41 @@ export class Connection {
   #send(text: string): void {
     this.#log.trace(() => `>>> ${text}`);
     this.#socket.sendText(new TextFrame(text));
-    this.#lastSent = performance.now();
+    this.#clock.sent(performance.now());
   }
 
   #closeSocket(code: number, reason: string): void {
     if (!this.#open) return;
     this.#state = "closing";
-    this.#closingSince = performance.now();
+    this.#clock.closing(performance.now());
     this.#abort?.abort();
     this.#socket.close(code, reason);
   }
 
-  /** Once a second: first-message and idle timeouts, heartbeats, the slow-spectator check. */
+  /** Once a second: first-message and idle timeouts, heartbeats, the role's check. */
   tick(now: number): void {
-    const { timeouts } = this.#context.config;
+    const clock = this.#clock;
     if (this.#state === "closed") return;
     if (this.#state === "closing") {
-      if (now - this.#closingSince > CLOSE_GRACE_MS) this.#socket.terminate();
+      if (clock.closeOverdue(now)) this.#socket.terminate();
       return;
     }
-    if (this.#state === "new" && now - this.#openedAt > timeouts.firstMessageSeconds * 1000) {
-      this.fail(ErrorCode.TIMEOUT, `no PUSH or PULL within ${timeouts.firstMessageSeconds} s`);
+    const timedOut = clock.timedOut(now, this.#state !== "new");
+    if (timedOut !== null) {
+      this.fail(ErrorCode.TIMEOUT, timedOut);
       return;
     }
-    if (now - this.#lastReceived > timeouts.idleSeconds * 1000) {
-      this.fail(ErrorCode.TIMEOUT, `nothing received for ${timeouts.idleSeconds} s`);
-      return;
-    }
-    const spectator = this.#spectator;
-    if (spectator !== undefined) {
-      if (spectator.sentBytes !== this.#spectatorSent) {
-        this.#spectatorSent = spectator.sentBytes;
-        this.#lastSent = now;
+    const role = this.#role;
+    if (role !== undefined) {
+      if (role.sentBytes !== this.#roleSent) {
+        this.#roleSent = role.sentBytes;
+        clock.sent(now);
       }
-      spectator.check(now);
+      role.check(now);
     }
-    if (this.#open && now - this.#lastSent >= timeouts.heartbeatSeconds * 1000) {
+    if (this.#open && clock.heartbeatDue(now)) {
       this.#socket.sendText(HEARTBEAT);
-      this.#lastSent = now;
+      clock.sent(now);
     }
   }
 
@@ -449,10 +404,7 @@ export class Connection {
     this.#state = "closed";
     this.#abort?.abort();
     this.#held.release();
-    this.#publisher?.connectionClosed(
-      `connection closed, code ${code}${reason ? ` ${reason}` : ""}`,
-    );
-    if (this.#spectator !== undefined) this.#stream?.detach(this.#spectator);
+    this.#role?.connectionClosed(`connection closed, code ${code}${reason ? ` ${reason}` : ""}`);
     this.#context.metrics.connections.dec({ role });
     this.#log.request(`disconnected (code ${code})`);
     this.#context.forget(this);

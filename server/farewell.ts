@@ -31,7 +31,7 @@
 
 import { ErrorCode, isRecoverable, isRetriable } from "../shared/errors.ts";
 import type { KnownMessage } from "../shared/protocol.ts";
-import type { StreamEnd } from "./stream.ts";
+import type { StreamEnd } from "./stream_end.ts";
 
 /** What the node knows about the client whose connection ends. */
 export interface Peer {

@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../tests/helpers/assert.ts";
 import { ErrorCode } from "../shared/errors.ts";
 import { farewell, type Peer } from "./farewell.ts";
-import type { StreamEnd } from "./stream.ts";
+import type { StreamEnd } from "./stream_end.ts";
 
 const failed = (code: ErrorCode): StreamEnd => ({ kind: "failed", code, message: "why" });
 const types = (end: StreamEnd, peer: Peer) => farewell(end, peer).messages.map((m) => m.type);

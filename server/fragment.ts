@@ -14,7 +14,7 @@
  */
 
 import { concatBytes } from "../shared/mpegts/packet.ts";
-import { writeMessage } from "../shared/protocol.ts";
+import { type FragmentMessage, type PartMessage, writeMessage } from "../shared/protocol.ts";
 import { MediaMessage, TextFrame } from "./transport/transport.ts";
 
 /** What identifies and times a fragment. */
@@ -31,42 +31,55 @@ export interface FragmentInfo {
   assembled: boolean;
 }
 
-/** One whole fragment (MPEG-TS bytes). */
-export class Fragment {
+/**
+ * Received media bytes and the `F`/`P` message that goes before them, framed once for each value
+ * of `jump` and shared by every spectator.
+ */
+abstract class MediaUnit<I> {
   /** Identity and timing. */
-  readonly info: FragmentInfo;
+  readonly info: I;
   /** The media bytes, never copied per spectator. */
   readonly data: Uint8Array;
-  /** `performance.now()` when the node had the whole fragment. */
+  /** `performance.now()` when the node had the bytes. */
   readonly receivedAt: number;
   #messages: [MediaMessage | undefined, MediaMessage | undefined] = [undefined, undefined];
 
   /** Wraps received bytes. */
-  constructor(info: FragmentInfo, data: Uint8Array, receivedAt = performance.now()) {
+  constructor(info: I, data: Uint8Array, receivedAt = performance.now()) {
     this.info = info;
     this.data = data;
     this.receivedAt = receivedAt;
   }
 
+  /** The message + bytes, with `jump=1` when the spectator skipped fragments before them. */
+  message(jump: boolean): MediaMessage {
+    return this.#messages[jump ? 1 : 0] ??= new MediaMessage(
+      new TextFrame(writeMessage(this.header(jump))),
+      this.data,
+    );
+  }
+
+  /** The `F` or `P` message of these bytes. */
+  protected abstract header(jump: boolean): FragmentMessage | PartMessage;
+}
+
+/** One whole fragment (MPEG-TS bytes). */
+export class Fragment extends MediaUnit<FragmentInfo> {
   /** Sequence number. */
   get seq(): number {
     return this.info.seq;
   }
 
-  /** `F` + bytes for this fragment, with `jump=1` when the spectator skipped fragments before it. */
-  message(jump: boolean): MediaMessage {
-    const index = jump ? 1 : 0;
-    return this.#messages[index] ??= new MediaMessage(
-      new TextFrame(writeMessage({
-        type: "F",
-        duration: this.info.duration,
-        seq: this.info.seq,
-        time: this.info.time,
-        discontinuity: this.info.discontinuity || undefined,
-        jump: jump || undefined,
-      })),
-      this.data,
-    );
+  /** `F` for this fragment. */
+  protected header(jump: boolean): FragmentMessage {
+    return {
+      type: "F",
+      duration: this.info.duration,
+      seq: this.info.seq,
+      time: this.info.time,
+      discontinuity: this.info.discontinuity || undefined,
+      jump: jump || undefined,
+    };
   }
 }
 
@@ -89,39 +102,20 @@ export interface PartInfo {
 }
 
 /** One part of a fragment being made. */
-export class Part {
-  /** Identity. */
-  readonly info: PartInfo;
-  /** The media bytes (whole MPEG-TS packets), never copied per spectator. */
-  readonly data: Uint8Array;
-  /** `performance.now()` when the node received it. */
-  readonly receivedAt: number;
-  #messages: [MediaMessage | undefined, MediaMessage | undefined] = [undefined, undefined];
-
-  /** Wraps received bytes. */
-  constructor(info: PartInfo, data: Uint8Array, receivedAt = performance.now()) {
-    this.info = info;
-    this.data = data;
-    this.receivedAt = receivedAt;
-  }
-
-  /** `P` + bytes for this part, with `jump=1` when the spectator skipped fragments before it. */
-  message(jump: boolean): MediaMessage {
-    const index = jump ? 1 : 0;
-    return this.#messages[index] ??= new MediaMessage(
-      new TextFrame(writeMessage({
-        type: "P",
-        seq: this.info.seq,
-        part: this.info.index,
-        independent: this.info.independent || undefined,
-        last: this.info.last || undefined,
-        duration: this.info.last ? this.info.duration : undefined,
-        time: this.info.time,
-        discontinuity: this.info.discontinuity || undefined,
-        jump: jump || undefined,
-      })),
-      this.data,
-    );
+export class Part extends MediaUnit<PartInfo> {
+  /** `P` for this part. */
+  protected header(jump: boolean): PartMessage {
+    return {
+      type: "P",
+      seq: this.info.seq,
+      part: this.info.index,
+      independent: this.info.independent || undefined,
+      last: this.info.last || undefined,
+      duration: this.info.last ? this.info.duration : undefined,
+      time: this.info.time,
+      discontinuity: this.info.discontinuity || undefined,
+      jump: jump || undefined,
+    };
   }
 }
 

@@ -1,15 +1,17 @@
 /**
- * Plain HTTP routes of a node: `GET /health`, `/metrics`, `/stats`, the operator page
- * `/operator` (`OPERATOR_TOKEN`; `POST` to sign in), the built player under `/player/`
- * (`SERVE_PLAYER`), and a clear 4xx for anything else. Every answer says
- * `X-Content-Type-Options: nosniff`. A plain function of a `Request`, so tests can call it
- * without a network.
+ * What the transport asks a node, built around it: its WebSocket endpoint, and the plain HTTP
+ * routes `GET /health`, `/metrics`, `/stats`, the operator page `/operator` (`OPERATOR_TOKEN`;
+ * `POST` to sign in), the built player under `/player/` (`SERVE_PLAYER`), and a clear 4xx for
+ * anything else. An address over its request rate gets `429` before any route. Every answer says
+ * `X-Content-Type-Options: nosniff`. The HTTP side is a plain function of a `Request`, so tests can
+ * call it without a network.
  *
  * @example
  * ```ts ignore
  * const handle = createHttpHandler(node);
  * const response = await handle(new Request("http://node/health"), "127.0.0.1");
  * assert(response.status === 200);
+ * const listener = await wsTransport.listen(options, nodeRequestHandler(node));
  * ```
  * @module
  */
@@ -19,6 +21,7 @@ import type { Access } from "./operator/access.ts";
 import { backedOff, operatorRoute, textResponse as text } from "./operator/routes.ts";
 import { playerFile } from "./player_files.ts";
 import { nodeStats } from "./stats.ts";
+import type { RequestHandler } from "./transport/transport.ts";
 
 /** Answers plain (non-WebSocket) HTTP requests for a node. */
 export type HttpHandler = (request: Request, remoteAddress: string) => Promise<Response>;
@@ -41,9 +44,26 @@ export function withCommonHeaders(response: Response): Response {
   }
 }
 
+/** What a transport serves for `node`: upgrades go to the node, plain requests to its routes. */
+export function nodeRequestHandler(node: CdnNode): RequestHandler {
+  const http = createHttpHandler(node);
+  return {
+    isWebSocketPath: (pathname) => node.isWebSocketPath(pathname),
+    fetch: http,
+    onSocket: (socket, request) => node.onSocket(socket, request),
+  };
+}
+
 /** Builds the HTTP handler of a node. */
 export function createHttpHandler(node: CdnNode): HttpHandler {
   return async (request, remoteAddress) => {
+    if (!node.admission.admitRequest(remoteAddress)) {
+      // Counted, not logged: an address over its rate must not flood the log either.
+      node.metrics.httpResponses.inc({ status: "429" });
+      return withCommonHeaders(
+        text("too many requests from your address; retry later", 429, { "retry-after": "1" }),
+      );
+    }
     const url = new URL(request.url);
     const response = withCommonHeaders(await route(node, request, url, remoteAddress));
     node.metrics.httpResponses.inc({ status: String(response.status) });

@@ -17,7 +17,22 @@
  */
 
 import { escapeControls } from "../shared/quote.ts";
-import type { LogConfig } from "./config.ts";
+
+/** Which log lines are written (`LOG_*`). */
+export interface LogConfig {
+  /** `LOG_ERROR` @default true */
+  error: boolean;
+  /** `LOG_WARNING` @default true */
+  warning: boolean;
+  /** `LOG_INFO` @default true */
+  info: boolean;
+  /** `LOG_REQUESTS`: one line per connection and HTTP request. @default true */
+  requests: boolean;
+  /** `LOG_DEBUG` @default false */
+  debug: boolean;
+  /** `LOG_TRACE`: every message in and out. @default false */
+  trace: boolean;
+}
 
 /** Where log lines go; the default writes to standard error. */
 export type LogSink = (line: string) => void;
@@ -40,15 +55,18 @@ export class Logger {
 
   /** A logger that writes nothing (for tests and tools). */
   static silent(): Logger {
-    const off = {
-      error: false,
-      warning: false,
-      info: false,
-      requests: false,
-      debug: false,
-      trace: false,
-    };
-    return new Logger(off, () => {});
+    return new Logger(
+      { error: false, warning: false, info: false, requests: false, debug: false, trace: false },
+      () => {},
+    );
+  }
+
+  /** A logger of errors, warnings and information lines into `sink` (tests read them). */
+  static into(sink: LogSink): Logger {
+    return new Logger(
+      { error: true, warning: true, info: true, requests: false, debug: false, trace: false },
+      sink,
+    );
   }
 
   /** A logger whose lines also carry `[context]`. */

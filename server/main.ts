@@ -10,8 +10,9 @@ import { configWarnings } from "./config_warnings.ts";
 import { loadEnvironment } from "./dotenv.ts";
 import { externalWebsocketUrl } from "./external_url.ts";
 import { Logger } from "./log.ts";
+import { nodeRequestHandler } from "./http.ts";
 import { CdnNode } from "./node.ts";
-import { fleetSources } from "./sources/fleet.ts";
+import { fleetSources } from "./fleet.ts";
 import { CertificateReloader, startupCertificate } from "./tls_reloader.ts";
 import { denoTransport } from "./transport/deno/websocket.ts";
 import type { Listener, Transport } from "./transport/transport.ts";
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
     console.error(`error: invalid public keys: ${error instanceof Error ? error.message : error}`);
     Deno.exit(2);
   }
+  const handler = nodeRequestHandler(node);
   const listeners: Listener[] = [];
   let reloader: CertificateReloader | undefined;
   const requestTimeoutMs = config.timeouts.requestSeconds * 1000;
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
         port: config.http.port,
         maxMessageSize: config.maxBinaryMessageSize,
         requestTimeoutMs,
-      }, node);
+      }, handler);
       listeners.push(listener);
       log.info(
         `HTTP listening on ${
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
         maxMessageSize: config.maxBinaryMessageSize,
         requestTimeoutMs,
         tls: certificate,
-      }, node);
+      }, handler);
       listeners.push(listener);
       reloader = new CertificateReloader({
         certificateFile,

@@ -10,11 +10,10 @@
  * @module
  */
 
-import { TokenVerifier } from "./auth.ts";
+import { TokenVerifier } from "./token_verifier.ts";
 import { BufferMemory } from "./buffer_memory.ts";
 import type { NodeConfig } from "./config.ts";
 import { Connection, type ConnectionContext } from "./connection.ts";
-import { createHttpHandler, type HttpHandler, withCommonHeaders } from "./http.ts";
 import { Admission, refuseSocket } from "./limits/admission.ts";
 import { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
@@ -22,17 +21,33 @@ import { OperatorAccess } from "./operator/access.ts";
 import { SourceChain } from "./sources/chain.ts";
 import { LocalPublications } from "./sources/local.ts";
 import type { StreamSource } from "./sources/source.ts";
-import type { RequestHandler, ServerSocket, UpgradeRequest } from "./transport/transport.ts";
+import type { ServerSocket, UpgradeRequest } from "./transport/transport.ts";
 import { ErrorCode } from "../shared/errors.ts";
 
 /** How often connections are checked (timeouts, heartbeats, slow spectators). */
 const TICK_MS = 1000;
 
+/** What extra sources are built from: the parts of a node they share. */
+export interface NodeParts {
+  /** Configuration. */
+  readonly config: NodeConfig;
+  /** Root log. */
+  readonly log: Logger;
+  /** Counters. */
+  readonly metrics: Metrics;
+  /** Bytes in fragment buffers. */
+  readonly memory: BufferMemory;
+  /** Streams published here. */
+  readonly publications: LocalPublications;
+  /** Signs this node's pull token for a stream (for relays). */
+  signPull(streamId: string): Promise<string>;
+}
+
 /** Extra sources after the local one, built once the node's parts exist. */
-export type SourceFactory = (node: CdnNode) => StreamSource[];
+export type SourceFactory = (parts: NodeParts) => StreamSource[];
 
 /** One node of the CDN. */
-export class CdnNode implements RequestHandler {
+export class CdnNode {
   /** Configuration. */
   readonly config: NodeConfig;
   /** Root log. */
@@ -57,7 +72,6 @@ export class CdnNode implements RequestHandler {
   /** What each admitted connection took at the door (its per-address slots). */
   #admitted = new Map<Connection, { spoke(): void; release(): void }>();
   #context: ConnectionContext;
-  #http: HttpHandler;
   #ticker: ReturnType<typeof setInterval>;
   #shuttingDown = false;
 
@@ -82,7 +96,17 @@ export class CdnNode implements RequestHandler {
       log,
       graceMs: config.timeouts.publisherGraceSeconds * 1000,
     });
-    this.sources = new SourceChain([this.publications, ...extraSources(this)]);
+    this.sources = new SourceChain([
+      this.publications,
+      ...extraSources({
+        config,
+        log,
+        metrics: this.metrics,
+        memory: this.memory,
+        publications: this.publications,
+        signPull: (streamId) => this.verifier.signPull(streamId),
+      }),
+    ]);
     this.#context = {
       config,
       log,
@@ -106,7 +130,6 @@ export class CdnNode implements RequestHandler {
     this.operatorAccess = new OperatorAccess(config.operator.token);
     this.metrics.bufferLimit.set(config.buffers.limiterEnabled ? config.buffers.limitBytes : 0);
     this.metrics.info.set({ node_id: config.nodeId, transport: config.transport }, 1);
-    this.#http = createHttpHandler(this);
     this.#ticker = setInterval(() => this.#tick(), TICK_MS);
   }
 
@@ -124,20 +147,6 @@ export class CdnNode implements RequestHandler {
   isWebSocketPath(pathname: string): boolean {
     const prefix = this.config.websocketPrefix;
     return prefix.endsWith("/") ? pathname.startsWith(prefix) : pathname === prefix;
-  }
-
-  /** Plain HTTP requests. */
-  fetch(request: Request, remoteAddress: string): Promise<Response> {
-    if (!this.admission.admitRequest(remoteAddress)) {
-      this.metrics.httpResponses.inc({ status: "429" });
-      return Promise.resolve(withCommonHeaders(
-        new Response("too many requests from your address; retry later\n", {
-          status: 429,
-          headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "1" },
-        }),
-      ));
-    }
-    return this.#http(request, remoteAddress);
   }
 
   /** A new WebSocket connection. */
@@ -167,7 +176,7 @@ export class CdnNode implements RequestHandler {
   stats(): Record<string, unknown> {
     const streams = this.publications.streamIds.map((id) => {
       const stream = this.publications.get(id)!;
-      return { id, origin: "local", spectators: stream.spectatorCount, lastSeq: stream.lastSeq };
+      return { id, origin: "local", spectators: stream.subscriberCount, lastSeq: stream.lastSeq };
     });
     const relayed = this.sources.sources.flatMap((source) => source.stats?.() ?? []);
     let publishers = 0;

@@ -1,10 +1,13 @@
 /**
- * The built player under `/player/` (`SERVE_PLAYER`): what is public, and how it is served.
+ * The built player under `/player/` (`SERVE_PLAYER`): what is public, and how it is served; and
+ * the one place that reads what `deno task build` wrote (`client/dist/`), for the operator page
+ * too.
  *
  * - Public: the player's scripts (`hls-websocket-cdn.mjs`, `.min.js`, the worker), its TypeScript
  *   declarations (`.d.ts`, `.d.mts`, `types/`), and the watch page (`watch.html`, `watch.js`, also
  *   at `/player/`). Source maps are not served: pages do not need them, and developers have them
- *   in their own build.
+ *   in their own build. Nor are the operator page's script and style: the node inlines them into
+ *   `/operator` for the operator.
  * - CORS: the scripts and declarations are meant for other sites' pages and tools, so they carry
  *   `Access-Control-Allow-Origin: *` (they hold nothing but the open-source player). The watch
  *   page and its script are this node's own: no CORS.
@@ -33,6 +36,18 @@ const TYPES: Record<string, string> = {
 /** Files of the watch page: this node's own, locked down. */
 const WATCH_PAGE = new Set(["watch.html", "watch.js"]);
 
+/** Built files that are not the player's: never served under `/player/`. */
+const NOT_PUBLIC = new Set(["operator.js", "operator.css"]);
+
+/** A file `deno task build` wrote, or null when it is not there (not built yet). */
+export async function readBuiltFile(name: string): Promise<Uint8Array<ArrayBuffer> | null> {
+  try {
+    return await Deno.readFile(new URL(name, PLAYER_DIR));
+  } catch {
+    return null;
+  }
+}
+
 /** The policy of the watch page. */
 export const WATCH_PAGE_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy": "default-src 'none'; script-src 'self'; " +
@@ -56,16 +71,12 @@ export async function playerFile(name: string): Promise<Response> {
   const extension = name.slice(name.lastIndexOf(".") + 1);
   if (
     !/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/.test(name) ||
-    !(extension in TYPES)
+    !(extension in TYPES) || NOT_PUBLIC.has(name)
   ) {
     return notFound(name);
   }
-  let body: Uint8Array<ArrayBuffer>;
-  try {
-    body = await Deno.readFile(new URL(name, PLAYER_DIR));
-  } catch {
-    return notFound(name, " (build the player with 'deno task build')");
-  }
+  const body = await readBuiltFile(name);
+  if (body === null) return notFound(name, " (build the player with 'deno task build')");
   const own = WATCH_PAGE.has(name);
   return new Response(body, {
     headers: {

@@ -20,7 +20,8 @@
 import { ErrorCode } from "../shared/errors.ts";
 import type { Fragment, Part } from "./fragment.ts";
 import type { Metrics } from "./metrics.ts";
-import type { StreamEnd } from "./stream.ts";
+import type { StreamEnd } from "./stream_end.ts";
+import type { StreamSubscriber } from "./stream_subscriber.ts";
 import type { MediaMessage, ServerSocket } from "./transport/transport.ts";
 
 /** When a spectator counts as too slow. */
@@ -53,8 +54,8 @@ interface Mark {
   at: number;
 }
 
-/** The pull side of one connection. */
-export class Spectator {
+/** The pull side of one connection: a {@linkcode StreamSubscriber} that writes to a socket. */
+export class Spectator implements StreamSubscriber {
   /** Whether this spectator receives parts. */
   readonly wantsParts: boolean;
   #socket: ServerSocket;
@@ -79,11 +80,6 @@ export class Spectator {
   /** Bytes handed to the socket so far (headers included). */
   get sentBytes(): number {
     return this.#sent;
-  }
-
-  /** Whether the spectator was ended or failed. */
-  get done(): boolean {
-    return this.#done;
   }
 
   /**

@@ -13,7 +13,6 @@
  */
 
 import type client from "prom-client";
-import type { CdnNode } from "./node.ts";
 import { cpuSeconds, openFileDescriptors } from "./process_metrics.ts";
 
 /** Formats a series name as Prometheus does: `name{a="1",b="x"}` (labels sorted). */
@@ -36,6 +35,22 @@ export async function flattenMetrics(registry: client.Registry): Promise<Record<
   return result;
 }
 
+/** What `/stats` reads of a node (a `CdnNode` is one). */
+export interface StatsSource {
+  /** The node's own summary: connections by role, streams, buffered bytes. */
+  stats(): Record<string, unknown>;
+  /** When the node started (`performance.now()`). */
+  readonly startedAt: number;
+  /** Whether it is shutting down. */
+  readonly shuttingDown: boolean;
+  /** Its buffer account. */
+  readonly memory: { readonly limit: number };
+  /** Its door. */
+  readonly admission: { readonly trackedAddresses: number };
+  /** Its counters. */
+  readonly metrics: { readonly registry: client.Registry };
+}
+
 /** What a `/stats` document may show. */
 export interface StatsAudience {
   /** The request carries the operator token: upstream URLs are shown too. */
@@ -47,7 +62,7 @@ export interface StatsAudience {
  * upstream can carry internal addresses): the `upstream` of each relayed stream is left out.
  */
 export async function nodeStats(
-  node: CdnNode,
+  node: StatsSource,
   audience: StatsAudience = { operator: false },
 ): Promise<Record<string, unknown>> {
   const memory = Deno.memoryUsage();

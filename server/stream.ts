@@ -1,6 +1,6 @@
 /**
  * A stream on this node: the ring of recent fragments, the fragment being made from parts,
- * sequence numbers, and the set of spectators. A local publisher and a relay from another node
+ * sequence numbers, and the set of subscribers (spectators, see `stream_subscriber.ts`). A local publisher and a relay from another node
  * feed it the same way, so spectators cannot tell them apart, and it is the one place that holds
  * every source to the same limits: a fragment (whole, or the sum of its parts) no larger than
  * `maxFragmentBytes`, a fragment in progress only while it fits the buffer memory limit, and
@@ -19,24 +19,21 @@
 
 import { ErrorCode, ProtocolError } from "../shared/errors.ts";
 import { type FragmentMessage, MAX_SEQ, type PartMessage } from "../shared/protocol.ts";
+import { type DetailEvents, TypedEventTarget } from "../shared/typed_event_target.ts";
 import type { BufferMemory } from "./buffer_memory.ts";
 import { concatParts, Fragment, Part } from "./fragment.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
-import type { Spectator } from "./spectator.ts";
+import type { StreamEnd } from "./stream_end.ts";
+import type { AttachOptions, StreamSubscriber } from "./stream_subscriber.ts";
 
-/** How a stream ended: cleanly (`CLOSE`) or not (`E` with a code). */
-export type StreamEnd =
-  | { kind: "closed" }
-  | { kind: "failed"; code: ErrorCode; message: string };
-
-/** What a new spectator asked for. */
-export interface AttachOptions {
-  /** At most this many buffered fragments (`max_initial_fragments`); all buffered when absent. */
-  maxInitialFragments?: number;
-  /** Resume after this sequence number (the last fragment the client has). */
-  after?: number;
-}
+/** The events of a stream and their payloads. */
+export type StreamEvents = DetailEvents<{
+  /** The number of subscribers changed; the payload is the new count. */
+  subscribers: number;
+  /** The stream ended (once). */
+  ended: StreamEnd;
+}>;
 
 /** How a stream is set up. */
 export interface StreamOptions {
@@ -69,18 +66,15 @@ interface FragmentInProgress {
   bytes: number;
 }
 
-/**
- * One stream on this node. Events: `spectators` (the count changed; `spectatorCount` has it) and
- * `ended` (once).
- */
-export class Stream extends EventTarget {
+/** One stream on this node; see {@linkcode StreamEvents} for its events. */
+export class Stream extends TypedEventTarget<StreamEvents> {
   /** Stream id. */
   readonly id: string;
   #options: StreamOptions;
   #ring: Fragment[] = [];
   #ringBytes = 0;
   #current: FragmentInProgress | null = null;
-  #spectators = new Set<Spectator>();
+  #subscribers = new Set<StreamSubscriber>();
   #nextSeq: number;
   #discontinuityPending = false;
   #ended: StreamEnd | null = null;
@@ -99,9 +93,9 @@ export class Stream extends EventTarget {
     return this.#ended;
   }
 
-  /** Spectators attached now. */
-  get spectatorCount(): number {
-    return this.#spectators.size;
+  /** Subscribers (spectators and other outputs) attached now. */
+  get subscriberCount(): number {
+    return this.#subscribers.size;
   }
 
   /** Sequence number the next fragment gets unless its origin gives one. */
@@ -237,7 +231,7 @@ export class Stream extends EventTarget {
     const metrics = this.#options.metrics;
     metrics.bytesIn.inc(data.byteLength);
     metrics.partsIn.inc();
-    for (const spectator of this.#spectators) spectator.offerPart(part);
+    for (const subscriber of this.#subscribers) subscriber.offerPart(part);
     if (part.info.last) {
       this.#current = null;
       this.#options.memory.release(progress.bytes);
@@ -254,11 +248,11 @@ export class Stream extends EventTarget {
     }
   }
 
-  /** Keeps a complete fragment in the ring and hands it to the spectators. */
+  /** Keeps a complete fragment in the ring and hands it to the subscribers. */
   #complete(fragment: Fragment): void {
     this.#options.metrics.fragmentsIn.inc();
     this.#keep(fragment);
-    for (const spectator of this.#spectators) spectator.offerFragment(fragment);
+    for (const subscriber of this.#subscribers) subscriber.offerFragment(fragment);
   }
 
   #keep(fragment: Fragment): void {
@@ -305,7 +299,7 @@ export class Stream extends EventTarget {
     this.#options.memory.release(oldest.data.byteLength);
   }
 
-  /** Picks the buffered fragments a new spectator gets, and whether it missed some before them. */
+  /** Picks the buffered fragments a new subscriber gets, and whether it missed some before them. */
   #initialFragments(options: AttachOptions): { fragments: Fragment[]; jump: boolean } {
     let fragments = this.#ring;
     let jump = false;
@@ -327,7 +321,7 @@ export class Stream extends EventTarget {
     return { fragments: [...fragments], jump };
   }
 
-  /** The parts made so far of the fragment in progress that a new parts spectator gets. */
+  /** The parts made so far of the fragment in progress that a new parts subscriber gets. */
   #initialParts(options: AttachOptions): Part[] {
     const current = this.#current;
     if (current === null) return [];
@@ -344,26 +338,26 @@ export class Stream extends EventTarget {
     return current.parts.slice(start);
   }
 
-  /** Adds a spectator: it gets the buffered fragments it asked for, then live ones. */
-  attach(spectator: Spectator, options: AttachOptions = {}): void {
+  /** Adds a subscriber: it gets the buffered fragments it asked for, then live ones. */
+  attach(subscriber: StreamSubscriber, options: AttachOptions = {}): void {
     if (this.#ended !== null) {
-      spectator.end(this.#ended);
+      subscriber.end(this.#ended);
       return;
     }
     const { fragments, jump } = this.#initialFragments(options);
-    const parts = spectator.wantsParts ? this.#initialParts(options) : [];
-    spectator.sendInitial(fragments, parts, jump);
-    this.#spectators.add(spectator);
-    this.dispatchEvent(new Event("spectators"));
+    const parts = subscriber.wantsParts ? this.#initialParts(options) : [];
+    subscriber.sendInitial(fragments, parts, jump);
+    this.#subscribers.add(subscriber);
+    this.emit("subscribers", this.#subscribers.size);
   }
 
-  /** Removes a spectator (its connection closed). */
-  detach(spectator: Spectator): void {
-    if (this.#spectators.delete(spectator)) this.dispatchEvent(new Event("spectators"));
+  /** Removes a subscriber (a spectator's connection closed). */
+  detach(subscriber: StreamSubscriber): void {
+    if (this.#subscribers.delete(subscriber)) this.emit("subscribers", this.#subscribers.size);
   }
 
   /**
-   * Drops the fragment in progress (its source went away mid-fragment). Parts spectators that had
+   * Drops the fragment in progress (its source went away mid-fragment). Parts subscribers that had
    * some of it wait for the next fragment start; a source that resumes sends the fragment again.
    */
   abortFragmentInProgress(): void {
@@ -372,10 +366,10 @@ export class Stream extends EventTarget {
     this.#current = null;
     this.#options.memory.release(current.bytes);
     this.#nextSeq = current.seq;
-    for (const spectator of this.#spectators) spectator.abortFragment(current.seq);
+    for (const subscriber of this.#subscribers) subscriber.abortFragment(current.seq);
   }
 
-  /** Ends the stream: spectators get `CLOSE` or `E`, buffers are released. Idempotent. */
+  /** Ends the stream: subscribers get `CLOSE` or `E`, buffers are released. Idempotent. */
   end(end: StreamEnd): void {
     if (this.#ended !== null) return;
     this.#ended = end;
@@ -387,15 +381,10 @@ export class Stream extends EventTarget {
     memory.release(this.#ringBytes);
     this.#ring = [];
     this.#ringBytes = 0;
-    const spectators = [...this.#spectators];
-    this.#spectators.clear();
-    for (const spectator of spectators) spectator.end(end);
-    this.dispatchEvent(new Event("ended"));
-  }
-
-  /** Periodic check of every spectator (slow-spectator policy). */
-  checkSpectators(now = performance.now()): void {
-    for (const spectator of this.#spectators) spectator.check(now);
+    const subscribers = [...this.#subscribers];
+    this.#subscribers.clear();
+    for (const subscriber of subscribers) subscriber.end(end);
+    this.emit("ended", end);
   }
 
   #assertLive(): void {

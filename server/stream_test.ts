@@ -8,43 +8,13 @@ import { BufferMemory } from "./buffer_memory.ts";
 import { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { Spectator } from "./spectator.ts";
-import { Stream, type StreamEnd } from "./stream.ts";
-import type {
-  MediaMessage,
-  ServerSocket,
-  SocketListener,
-  TextFrame,
-} from "./transport/transport.ts";
-import { parseMessage } from "../shared/protocol.ts";
+import { Stream } from "./stream.ts";
+import type { StreamEnd } from "./stream_end.ts";
+import { RecordingSocket } from "./testing/recording_socket.ts";
 import { ProtocolError } from "../shared/errors.ts";
 
 const metrics = new Metrics();
 const log = Logger.silent();
-
-/** Records what would go on the wire; `bufferedAmount` is settable to play a slow reader. */
-class RecordingSocket implements ServerSocket {
-  sent: (string | Uint8Array)[] = [];
-  bufferedAmount = 0;
-  listen(_listener: SocketListener): void {}
-  sendText(frame: TextFrame): void {
-    this.sent.push(frame.text);
-  }
-  sendBinary(data: Uint8Array): void {
-    this.sent.push(data);
-  }
-  sendMedia(message: MediaMessage): void {
-    this.sent.push(message.header.text, message.data);
-  }
-  setMaxMessageSize(): void {}
-  close(): void {}
-  terminate(): void {}
-  /** The `F`/`P` messages sent, parsed. */
-  headers() {
-    return this.sent.filter((item): item is string => typeof item === "string").map((text) =>
-      parseMessage(text)
-    );
-  }
-}
 
 function setup(options: { maxFragments?: number; limit?: number; maxFragmentBytes?: number } = {}) {
   const memory = new BufferMemory(options.limit);
@@ -136,7 +106,7 @@ Deno.test("the ring keeps the newest fragments and a new spectator gets min(max,
   const seqs = (max?: number, after?: number) => {
     const socket = new RecordingSocket();
     stream.attach(spectator(socket), { maxInitialFragments: max, after });
-    return socket.headers().map((message) =>
+    return socket.messages().map((message) =>
       message.type === "F" ? [message.seq, message.jump ?? false] : null
     );
   };
@@ -166,7 +136,7 @@ Deno.test("parts: forwarded to parts spectators at once, assembled for the other
   stream.pushPart({ type: "P", seq: 10, part: 1, independent: true }, bytes(4, 2));
   stream.pushPart({ type: "P", seq: 10, part: 2, last: true, duration: 2 }, bytes(4, 3));
   assertEquals(parted.sent.length, 6);
-  assertEquals(whole.headers(), [{ type: "F", duration: 2, seq: 10, time: 1000 }]);
+  assertEquals(whole.messages(), [{ type: "F", duration: 2, seq: 10, time: 1000 }]);
   assertEquals(
     whole.sent[1],
     new Uint8Array([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]),
@@ -180,13 +150,13 @@ Deno.test("parts: forwarded to parts spectators at once, assembled for the other
   const late = new RecordingSocket();
   stream.attach(spectator(late, true), { maxInitialFragments: 0 });
   assertEquals(
-    late.headers().map((message) => message.type === "P" && message.part),
+    late.messages().map((message) => message.type === "P" && message.part),
     [1, 2],
     "from the newest independent part",
   );
   const joined = new RecordingSocket();
   stream.attach(spectator(joined, true), { maxInitialFragments: 1 });
-  assertEquals(joined.headers().map((message) => message.type), ["F", "P", "P", "P"]);
+  assertEquals(joined.messages().map((message) => message.type), ["F", "P", "P", "P"]);
 });
 
 Deno.test("parts out of order are a protocol error", () => {
@@ -209,7 +179,9 @@ Deno.test("a slow spectator skips whole fragments and the next one says jump", (
   socket.bufferedAmount = 0;
   stream.pushFragment({ type: "F", duration: 1 }, bytes(100));
   assertEquals(
-    socket.headers().map((message) => message.type === "F" && [message.seq, message.jump ?? false]),
+    socket.messages().map((message) =>
+      message.type === "F" && [message.seq, message.jump ?? false]
+    ),
     [
       [0, false],
       [3, true],
@@ -228,7 +200,7 @@ Deno.test("a parts spectator is never cut mid-fragment", () => {
   stream.pushPart({ type: "P", seq: 1, part: 1, last: true, duration: 1 }, bytes(10));
   socket.bufferedAmount = 0;
   stream.pushPart({ type: "P", seq: 2, part: 0 }, bytes(10));
-  const sent = socket.headers().map((message) =>
+  const sent = socket.messages().map((message) =>
     message.type === "P" && `${message.seq}.${message.part}${message.jump ? "j" : ""}`
   );
   assertEquals(sent, ["0.0", "0.1", "2.0j"]);
@@ -258,9 +230,9 @@ Deno.test("under the memory limit the ring degrades; live delivery goes on", () 
   }
   assert(memory.used <= 250, `within the limit: ${memory.used}`);
   assertEquals(stream.buffered.map((fragment) => fragment.seq), [3, 4]);
-  assertEquals(socket.headers().length, 5, "every fragment was still delivered live");
+  assertEquals(socket.messages().length, 5, "every fragment was still delivered live");
   stream.pushFragment({ type: "F", duration: 1 }, bytes(300)); // larger than the whole limit
   assertEquals(stream.buffered.length, 0);
   assertEquals(memory.used, 0);
-  assertEquals(socket.headers().length, 6);
+  assertEquals(socket.messages().length, 6);
 });

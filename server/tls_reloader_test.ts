@@ -4,15 +4,6 @@ import { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { CertificateReloader, checkCertificate, type CheckedCertificate } from "./tls_reloader.ts";
 
-const FLAGS = {
-  error: true,
-  warning: true,
-  info: true,
-  requests: false,
-  debug: false,
-  trace: false,
-};
-
 Deno.test("checkCertificate accepts a matching pair and says why it refuses others", async () => {
   await using pki = await TestPki.create();
   const first = await pki.issue("first");
@@ -52,7 +43,7 @@ Deno.test("the reloader applies changed valid files once, and keeps the old pair
       if (next.subject === "CN=third") throw new Error("listener failed");
       applied.push(next);
     },
-    log: new Logger(FLAGS, (line) => lines.push(line)),
+    log: Logger.into((line) => lines.push(line)),
     metrics,
   });
   assertEquals(await reloader.check(), "unchanged");
@@ -94,7 +85,7 @@ Deno.test("the reloader checks on its own every interval", async () => {
     intervalSeconds: 0.05,
     current: first,
     apply: (next) => void applied.push(next.subject),
-    log: new Logger(FLAGS, () => {}),
+    log: Logger.silent(),
   });
   const deadline = performance.now() + 3000;
   while (applied.length === 0 && performance.now() < deadline) {

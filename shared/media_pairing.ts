@@ -10,7 +10,8 @@
  * import { MediaPairing } from "./media_pairing.ts";
  * import { ProtocolError } from "./errors.ts";
  * const pairing = new MediaPairing();
- * pairing.announce({ type: "F", duration: 2 });
+ * assert(pairing.receive({ type: "F", duration: 2 }));
+ * assert.throws(() => pairing.receive({ type: "H" }), ProtocolError, "a binary frame is due");
  * assert(pairing.take().type === "F");
  * assert.throws(() => pairing.take(), ProtocolError);
  * ```
@@ -27,25 +28,20 @@ export type MediaHeader = FragmentMessage | PartMessage;
 export class MediaPairing {
   #pending: MediaHeader | null = null;
 
-  /** Whether a header waits for its binary frame. */
-  get waiting(): boolean {
-    return this.#pending !== null;
-  }
-
-  /** Throws `PROTOCOL_ERROR` when `message` arrives where a binary frame is due. */
-  expectText(message: Message): void {
+  /**
+   * A text message arrived: throws `PROTOCOL_ERROR` where a binary frame is due (a second `F`/`P`
+   * included), records an `F` or `P` as the next frame's header, and says whether it was one.
+   */
+  receive(message: Message): message is MediaHeader {
     if (this.#pending !== null) {
       throw new ProtocolError(
         ErrorCode.PROTOCOL_ERROR,
         `expected the binary frame of the ${this.#pending.type} message, got ${message.type}`,
       );
     }
-  }
-
-  /** Records the header of the next binary frame (after `expectText` accepted it). */
-  announce(header: MediaHeader): void {
-    this.expectText(header);
-    this.#pending = header;
+    if (message.type !== "F" && message.type !== "P") return false;
+    this.#pending = message;
+    return true;
   }
 
   /** The header a binary frame belongs to; throws `PROTOCOL_ERROR` when none was announced. */

@@ -3,7 +3,7 @@ import type { LatencyInfo } from "../events.ts";
 import { DEFAULT_MAX_DELAY_MARGIN } from "../options.ts";
 import { fragmentChunk, partChunk } from "../testing/chunks.ts";
 import { FakePlaybackPath } from "../testing/fake_playback_path.ts";
-import { until } from "../testing/until.ts";
+import { until } from "../../shared/testing/until.ts";
 import {
   LatencyController,
   type LatencyControllerOptions,

@@ -3,7 +3,7 @@ import type { AppendedChunk } from "../media/playback_path.ts";
 import { fragmentChunk, partChunk } from "../testing/chunks.ts";
 import { FakeMediaElement, installFakeMse, markMedia } from "../testing/fake_media.ts";
 import { installFakeWorker } from "../testing/fake_worker.ts";
-import { until } from "../testing/until.ts";
+import { until } from "../../shared/testing/until.ts";
 import { MsePlayback, type MsePlaybackOptions } from "./mse_playback.ts";
 
 const TRACKS = { video: "avc1.42c01e", audio: "mp4a.40.2", unsupported: [] };

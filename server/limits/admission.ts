@@ -21,14 +21,13 @@
 
 import { ErrorCode } from "../../shared/errors.ts";
 import { writeMessage } from "../../shared/protocol.ts";
-import type { NodeConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { type ServerSocket, TextFrame, type UpgradeRequest } from "../transport/transport.ts";
 import { quote } from "../../shared/quote.ts";
 import { OriginPolicy } from "./origin_policy.ts";
 import { PendingConnections } from "./pending_connections.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import { type RateLimitConfig, RateLimiter } from "./rate_limiter.ts";
 
 /**
  * What a new connection is told. An admitted one calls `spoke` when its first message arrives and
@@ -38,13 +37,22 @@ export type Verdict =
   | { admitted: true; spoke(): void; release(): void }
   | { admitted: false; code: ErrorCode; message: string };
 
+/** The limits the admission applies (the node's configuration holds them under these names). */
+export interface AdmissionLimits {
+  /** Rate limits. */
+  rateLimit: RateLimitConfig;
+  /** `MAX_CONNECTIONS`: open WebSocket connections on the node; 0 is no limit. */
+  maxConnections: number;
+  /** `MAX_PENDING_CONNECTIONS_PER_ADDRESS`: connections per address that have not spoken; 0 is no limit. */
+  maxPendingPerAddress: number;
+  /** `ALLOWED_ORIGINS`: page origins allowed to connect; empty allows all. */
+  allowedOrigins: string[];
+}
+
 /** How the admission is set up. */
 export interface AdmissionOptions {
-  /** The node's configuration (`rateLimit`, `maxConnections`, `allowedOrigins`, `maxPendingPerAddress`). */
-  config: Pick<
-    NodeConfig,
-    "rateLimit" | "maxConnections" | "allowedOrigins" | "maxPendingPerAddress"
-  >;
+  /** The limits (the node passes its configuration). */
+  config: AdmissionLimits;
   /** Where refusals are counted. */
   metrics: Metrics;
   /** Where refusals are logged. */

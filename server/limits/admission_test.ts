@@ -5,20 +5,11 @@ import { Metrics } from "../metrics.ts";
 import type { ServerSocket, SocketListener, TextFrame } from "../transport/transport.ts";
 import { Admission, refuseSocket } from "./admission.ts";
 
-const FLAGS = {
-  error: true,
-  warning: true,
-  info: true,
-  requests: false,
-  debug: false,
-  trace: false,
-};
-
 function admission(env: Record<string, string>) {
   const lines: string[] = [];
   const metrics = new Metrics();
   const config = parseConfig({ PULL_SECRET: "p", PUSH_SECRET: "q", ...env });
-  const instance = new Admission({ config, metrics, log: new Logger(FLAGS, (l) => lines.push(l)) });
+  const instance = new Admission({ config, metrics, log: Logger.into((l) => lines.push(l)) });
   return { admission: instance, metrics, lines };
 }
 
@@ -183,7 +174,6 @@ Deno.test("a refused socket is told E with the code, closed, and dropped if it d
     bufferedAmount: 0,
     listen: (l) => listener = l,
     sendText: (frame: TextFrame) => void sent.push(frame.text),
-    sendBinary() {},
     sendMedia() {},
     setMaxMessageSize: (bytes) => limit = bytes,
     close: (_code, reason) => closed = reason,

@@ -23,6 +23,22 @@
 
 import { AddressList, limitKey } from "./cidr.ts";
 
+/** Per-address limits (`RATE_LIMIT_*`). */
+export interface RateLimitConfig {
+  /** `RATE_LIMIT_ENABLED` @default false */
+  enabled: boolean;
+  /** `RATE_LIMIT_WHITELIST`: addresses and CIDR ranges never limited, comma separated. @default [] */
+  whitelist: string[];
+  /** `RATE_LIMIT_CONNECTIONS`: open connections per address; 0 is no limit. @default 0 */
+  connections: number;
+  /** `RATE_LIMIT_REQ_PER_SEC`: requests per second per address; 0 is no limit. @default 0 */
+  requestsPerSecond: number;
+  /** `RATE_LIMIT_REQ_BURST`: requests above the rate an address may make at once. @default 0 */
+  requestBurst: number;
+  /** `RATE_LIMIT_REQ_CLEANUP`: seconds between sweeps of idle counters. @default 10 */
+  cleanupSeconds: number;
+}
+
 /** How a {@linkcode RateLimiter} is set up. */
 export interface RateLimiterOptions {
   /** Tokens added per second; 0 turns the request limit off. */

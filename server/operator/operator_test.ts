@@ -1,15 +1,17 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { parseConfig } from "../config.ts";
 import { Logger } from "../log.ts";
+import { createHttpHandler } from "../http.ts";
 import { CdnNode } from "../node.ts";
 import { OperatorAccess, SESSION_COOKIE } from "./access.ts";
 
 const TOKEN = "a-long-enough-operator-token";
 
-/** A node without listeners, answering `fetch` directly. */
-function node(env: Record<string, string>): CdnNode {
+/** A node without listeners, its HTTP handler called directly. */
+function node(env: Record<string, string>) {
   const config = parseConfig({ PULL_SECRET: "p", PUSH_SECRET: "q", ...env });
-  return new CdnNode(config, Logger.silent());
+  const cdnNode = new CdnNode(config, Logger.silent());
+  return { fetch: createHttpHandler(cdnNode), shutdown: () => cdnNode.shutdown() };
 }
 
 Deno.test("the token is read from a bearer header or the session cookie, never the query", () => {

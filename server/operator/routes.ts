@@ -10,8 +10,9 @@
  * @module
  */
 
+import { readBuiltFile } from "../player_files.ts";
 import type { Access, OperatorAccess } from "./access.ts";
-import { operatorHeaders, operatorLoginPage, operatorPage } from "./page.ts";
+import { type OperatorAssets, operatorHeaders, operatorLoginPage, operatorPage } from "./page.ts";
 
 /** Largest login form read, in bytes (a token and its field name). */
 const MAX_FORM_BYTES = 4096;
@@ -35,9 +36,26 @@ export function backedOff(access: Extract<Access, { kind: "blocked" }>): Respons
   });
 }
 
-function loginPage(problem: string): Response {
+/** The built style and script, read once they are there. */
+let assets: OperatorAssets | null = null;
+
+async function operatorAssets(): Promise<OperatorAssets> {
+  if (assets !== null) return assets;
+  const [style, script] = await Promise.all(
+    ["operator.css", "operator.js"].map(async (name) => {
+      const bytes = await readBuiltFile(name);
+      return bytes === null ? null : new TextDecoder().decode(bytes);
+    }),
+  );
+  const found = { style: style ?? "", script };
+  if (script !== null) assets = found;
+  return found;
+}
+
+async function loginPage(problem: string): Promise<Response> {
   const nonce = crypto.randomUUID().replaceAll("-", "");
-  return new Response(operatorLoginPage(nonce, problem), {
+  const { style } = await operatorAssets();
+  return new Response(operatorLoginPage(nonce, style, problem), {
     status: 401,
     headers: { ...operatorHeaders(nonce), "www-authenticate": 'Bearer realm="hls-websocket-cdn"' },
   });
@@ -76,10 +94,10 @@ export async function operatorRoute(
   if (!enabled) return textResponse("not found: /operator (set OPERATOR_TOKEN to serve it)", 404);
   if (request.method === "POST") {
     const token = await formToken(request);
-    if (token === null) return loginPage("Type the operator token.");
+    if (token === null) return await loginPage("Type the operator token.");
     const result = access.login(token, remoteAddress);
     if (result.kind === "blocked") return backedOff(result);
-    if (result.kind !== "operator") return loginPage("That is not the operator token.");
+    if (result.kind !== "operator") return await loginPage("That is not the operator token.");
     return new Response(null, {
       status: 303,
       headers: {
@@ -91,7 +109,9 @@ export async function operatorRoute(
   }
   const result = access.check(request, remoteAddress);
   if (result.kind === "blocked") return backedOff(result);
-  if (result.kind !== "operator") return loginPage("");
+  if (result.kind !== "operator") return await loginPage("");
   const nonce = crypto.randomUUID().replaceAll("-", "");
-  return new Response(operatorPage(nonce), { headers: operatorHeaders(nonce) });
+  return new Response(operatorPage(nonce, await operatorAssets()), {
+    headers: operatorHeaders(nonce),
+  });
 }

@@ -6,9 +6,9 @@
  * the next fragment is marked `discontinuity`. A publisher that vanishes without `CLOSE` leaves
  * its stream in a {@linkcode PublisherGrace} (`PUBLISHER_GRACE_SECONDS`): spectators stay, the
  * fragment it left half-sent is dropped, and a `PUSH` within the grace continues the stream as a
- * takeover does; when the grace runs out the stream ends with `PUBLISHER_LOST`. Events `publish`,
- * `unpublish` and `vacant` (the publisher vanished; `CustomEvent<string>` with the stream id) let
- * the registry follow.
+ * takeover does; when the grace runs out the stream ends with `PUBLISHER_LOST`. Events
+ * ({@linkcode LocalPublicationEvents}: `publish`, `unpublish`, `vacant`, each with the stream id)
+ * let the registry follow.
  *
  * @example
  * ```ts ignore
@@ -21,10 +21,12 @@
  */
 
 import { ErrorCode } from "../../shared/errors.ts";
+import { type DetailEvents, TypedEventTarget } from "../../shared/typed_event_target.ts";
 import type { BufferMemory } from "../buffer_memory.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import { Stream, type StreamEnd } from "../stream.ts";
+import { Stream } from "../stream.ts";
+import type { StreamEnd } from "../stream_end.ts";
 import { PublisherGrace } from "./publisher_grace.ts";
 import type { PullRequest, StreamSource } from "./source.ts";
 
@@ -60,8 +62,19 @@ interface Publication {
 /** How long the last sequence number of an ended stream is remembered, so a republish continues it. */
 const SEQ_MEMORY_MS = 10 * 60 * 1000;
 
+/** The events of {@linkcode LocalPublications}; each carries the stream id. */
+export type LocalPublicationEvents = DetailEvents<{
+  /** A stream is published here (a new one; a takeover or a return from grace is none). */
+  publish: string;
+  /** A stream published here ended. */
+  unpublish: string;
+  /** A stream's publisher vanished: the stream waits for it (the publisher grace). */
+  vacant: string;
+}>;
+
 /** The source of streams published on this node. */
-export class LocalPublications extends EventTarget implements StreamSource {
+export class LocalPublications extends TypedEventTarget<LocalPublicationEvents>
+  implements StreamSource {
   /** Source name. */
   readonly name = "local";
   /** Serves `only_source` pulls. */
@@ -128,7 +141,7 @@ export class LocalPublications extends EventTarget implements StreamSource {
     this.#publications.set(id, { stream, publisher, grace: null });
     this.#options.log.info(`[stream ${id}] published`);
     this.#options.metrics.streams.inc({ origin: "local" });
-    this.dispatchEvent(new CustomEvent("publish", { detail: id }));
+    this.emit("publish", id);
     return stream;
   }
 
@@ -167,7 +180,7 @@ export class LocalPublications extends EventTarget implements StreamSource {
         }),
     });
     this.#options.log.info(`[stream ${id}] ${lost}; waiting ${seconds} s for it to come back`);
-    this.dispatchEvent(new CustomEvent("vacant", { detail: id }));
+    this.emit("vacant", id);
   }
 
   /**
@@ -193,7 +206,7 @@ export class LocalPublications extends EventTarget implements StreamSource {
     publication.stream.end(end);
     this.#options.log.info(`[stream ${id}] ended (${end.kind === "closed" ? "CLOSE" : end.code})`);
     this.#options.metrics.streams.dec({ origin: "local" });
-    this.dispatchEvent(new CustomEvent("unpublish", { detail: id }));
+    this.emit("unpublish", id);
   }
 
   #remember(id: string, next: number): void {

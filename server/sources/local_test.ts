@@ -9,35 +9,10 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { waitForValue } from "../../tests/helpers/wait.ts";
 import { BufferMemory } from "../buffer_memory.ts";
-import type { Fragment, Part } from "../fragment.ts";
 import { Logger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
-import type { Spectator } from "../spectator.ts";
-import type { StreamEnd } from "../stream.ts";
+import { RecordingSubscriber } from "../testing/recording_subscriber.ts";
 import { LocalPublications } from "./local.ts";
-
-/** Stands in for a spectator: records what the stream hands it. */
-class RecordingSpectator {
-  readonly wantsParts = true;
-  fragments: Fragment[] = [];
-  parts: Part[] = [];
-  aborted: number[] = [];
-  ends: StreamEnd[] = [];
-  sendInitial(): void {}
-  offerFragment(fragment: Fragment): void {
-    this.fragments.push(fragment);
-  }
-  offerPart(part: Part): void {
-    this.parts.push(part);
-  }
-  abortFragment(seq: number): void {
-    this.aborted.push(seq);
-  }
-  end(end: StreamEnd): void {
-    this.ends.push(end);
-  }
-  check(): void {}
-}
 
 function setup(graceMs: number) {
   const metrics = new Metrics();
@@ -72,8 +47,8 @@ Deno.test("a publisher back within the grace continues the stream for the same s
   const { publications, memory, events, graces } = setup(60_000);
   const first = handle();
   const stream = publications.publish("s", first);
-  const spectator = new RecordingSpectator();
-  stream.attach(spectator as unknown as Spectator);
+  const spectator = new RecordingSubscriber();
+  stream.attach(spectator);
   stream.pushFragment({ type: "F", duration: 1, seq: 10 }, bytes(10));
   stream.pushPart({ type: "P", seq: 11, part: 0 }, bytes(5)); // half a fragment, then gone
   publications.vanish("s", first, "connection lost");
@@ -105,8 +80,8 @@ Deno.test("the grace running out ends the stream with PUBLISHER_LOST; a later PU
   const first = handle();
   const stream = publications.publish("s", first);
   stream.pushFragment({ type: "F", duration: 1, seq: 4 }, bytes(10));
-  const spectator = new RecordingSpectator();
-  stream.attach(spectator as unknown as Spectator);
+  const spectator = new RecordingSubscriber();
+  stream.attach(spectator);
   publications.vanish("s", first, "idle");
   await waitForValue(() => Promise.resolve(spectator.ends.length), 1, 2000);
   const end = spectator.ends[0];
@@ -124,8 +99,8 @@ Deno.test("a takeover on another node ends the waiting stream with STREAM_MOVED"
   const { publications, graces } = setup(60_000);
   const first = handle();
   const stream = publications.publish("s", first);
-  const spectator = new RecordingSpectator();
-  stream.attach(spectator as unknown as Spectator);
+  const spectator = new RecordingSubscriber();
+  stream.attach(spectator);
   publications.moved("s", "ws://b/"); // not in grace: ignored
   assertEquals(spectator.ends, []);
   publications.vanish("s", first, "connection lost");

@@ -114,8 +114,6 @@ export interface ServerSocket {
   setMaxMessageSize(bytes: number): void;
   /** Sends a text frame. Does nothing once the socket is closing. */
   sendText(frame: TextFrame): void;
-  /** Sends a binary frame without copying `data` in our code. Does nothing once closing. */
-  sendBinary(data: Uint8Array): void;
   /** Sends a media message (text frame, then binary frame) as cheaply as the library allows. */
   sendMedia(message: MediaMessage): void;
   /** Starts the closing handshake after everything already sent. */

@@ -44,11 +44,6 @@ export function hasPayload(data: Uint8Array, offset = 0): boolean {
   return (data[offset + 3] & 0x10) !== 0;
 }
 
-/** The 4-bit continuity counter. */
-export function continuityCounter(data: Uint8Array, offset = 0): number {
-  return data[offset + 3] & 0x0f;
-}
-
 /**
  * Whether the adaptation field sets `random_access_indicator`: the packet starts a point where a
  * decoder can begin (a video keyframe; muxers such as ffmpeg also set it on audio frames).

@@ -20,8 +20,8 @@
  * @module
  */
 
-import { ffmpegArgs, FfmpegProcess } from "../../server/cli/ffmpeg.ts";
-import { type Lane, makeLane } from "../../server/cli/publish_lane.ts";
+import { ffmpegArgs, FfmpegProcess } from "../../tools/ffmpeg.ts";
+import { type Lane, makeLane } from "../../tools/publish_lane.ts";
 import { firstVideoPts, readPlaylist } from "./hls_playlist.ts";
 
 /** Options of {@linkcode LatencySource.start}. */

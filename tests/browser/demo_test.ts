@@ -43,7 +43,7 @@ Deno.test({
   ignore: !(await hasFfmpeg()),
   fn: async () => {
     const demo = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "server/cli/demo.ts", "--port", String(freePort())],
+      args: ["run", "-A", "tools/demo.ts", "--port", String(freePort())],
       cwd: ROOT,
       stdin: "null",
       stdout: "piped",

@@ -10,10 +10,12 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { publisherFor, spectatorFor } from "../helpers/client.ts";
 import { tsFragments } from "../helpers/media.ts";
 import { startNode } from "../helpers/node_process.ts";
+import { ensurePlayerBuilt } from "./helpers/browser.ts";
 
 const TOKEN = "operator-page-token-0123456789";
 
 Deno.test("the operator page draws live charts with its token, and asks for it without", async () => {
+  await ensurePlayerBuilt(); // the page's script is built with the player
   await using node = await startNode({ env: { OPERATOR_TOKEN: TOKEN, LOG_INFO: "NO" } });
   const media = await tsFragments();
   await using publisher = await publisherFor(node.wsUrl, "room/charts");

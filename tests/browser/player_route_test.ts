@@ -40,6 +40,7 @@ Deno.test("the node serves the built player under /player/", async () => {
       "/player/types/../../deno.json",
       "/player/nothing.js",
       "/player/build.ts",
+      "/player/operator.js", // built with the player, but the operator page's, inlined there
     ]
   ) {
     const response = await get(path);

@@ -37,7 +37,7 @@ class PublishCommand {
         "--allow-read",
         "--allow-run",
         "--allow-env",
-        "server/cli/publish.ts",
+        "tools/publish.ts",
         ...args,
       ],
       cwd: ROOT,

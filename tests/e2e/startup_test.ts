@@ -5,7 +5,13 @@
 
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { stats } from "../helpers/node_metrics.ts";
-import { freePort, nodeCommand, startNode, TEST_SECRETS } from "../helpers/node_process.ts";
+import {
+  freePort,
+  nodeCommand,
+  startNode,
+  startTaskCommand,
+  TEST_SECRETS,
+} from "../helpers/node_process.ts";
 
 async function runNode(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   const [command, ...args] = nodeCommand();
@@ -99,11 +105,14 @@ Deno.test("GET /health answers 200 whatever the prefix; other plain requests a c
   await new Promise((resolve) => right.onclose = resolve);
 });
 
-Deno.test("deno task start grants what a node needs: no subprocesses, reads only a few folders", async () => {
+Deno.test("deno task start builds what is missing, then grants the node what it needs: no subprocesses, reads only a few folders", async () => {
   const tasks = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)))
     .tasks;
-  const start = String(tasks.start).split(/\s+/);
-  assert(!start.some((arg) => arg.startsWith("--allow-run") || arg === "-A"), tasks.start);
+  assertEquals(tasks.start.dependencies, ["build-missing"], "what the node serves is built first");
+  assert(tasks["build-missing"].includes("tools/ensure_built.ts"), tasks["build-missing"]);
+  const command = startTaskCommand();
+  const start = command.split(/\s+/);
+  assert(!start.some((arg) => arg.startsWith("--allow-run") || arg === "-A"), command);
   assert(!start.includes("--allow-read") && !start.includes("--allow-all"), "no unrestricted read");
   assert(start.includes("--no-prompt"), "a missing permission fails, it never waits at a prompt");
   // A file outside what the node may read stops it with the variable and the fix.

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { madeOnce } from "./made_once.ts";
 import { hasCommand } from "./commands.ts";
 
 /** A fragment from ffmpeg: its duration (from the playlist) and bytes. */
@@ -34,8 +35,6 @@ export interface MediaOptions {
   /** Include audio. @default true */
   audio?: boolean;
 }
-
-const cache = new Map<string, Promise<MediaFragment[]>>();
 
 /** Whether ffmpeg is installed. */
 export function hasFfmpeg(): Promise<boolean> {
@@ -111,6 +110,8 @@ async function make(options: Required<MediaOptions>): Promise<MediaFragment[]> {
   }
 }
 
+const madeOnceByOptions = madeOnce(make);
+
 /** MPEG-TS fragments made by ffmpeg (made once per set of options per test process). */
 export function tsFragments(options: MediaOptions = {}): Promise<MediaFragment[]> {
   const full: Required<MediaOptions> = {
@@ -122,13 +123,7 @@ export function tsFragments(options: MediaOptions = {}): Promise<MediaFragment[]
     audio: true,
     ...options,
   };
-  const key = JSON.stringify(full);
-  let result = cache.get(key);
-  if (result === undefined) {
-    result = make(full);
-    cache.set(key, result);
-  }
-  return result;
+  return madeOnceByOptions(full);
 }
 
 /** PID of the MPEG-TS packet at `offset`. */

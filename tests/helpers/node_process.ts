@@ -153,14 +153,19 @@ export async function waitForHealth(
   throw new Error(`not ready after ${timeoutMs} ms: ${url}\n${process?.output ?? ""}`);
 }
 
+/** The node's command in `deno task start` (a task object whose dependencies build first). */
+export function startTaskCommand(): string {
+  const start = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))).tasks.start;
+  return String(typeof start === "string" ? start : start.command);
+}
+
 /**
  * The command of `deno task start` (read from deno.json, so tests run the node exactly as it),
  * with one addition: the node may also read the system's temporary folder, where tests keep the
  * certificates, keys and `.env` files they make (a production node may not read it).
  */
 export function nodeCommand(): string[] {
-  const tasks = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))).tasks;
-  const [, ...args] = String(tasks.start).split(/\s+/);
+  const [, ...args] = startTaskCommand().split(/\s+/);
   const temp = Deno.env.get("TMPDIR") || "/tmp";
   return [
     Deno.execPath(),

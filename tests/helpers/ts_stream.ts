@@ -10,6 +10,8 @@
  * @module
  */
 
+import { madeOnce } from "./made_once.ts";
+
 /** What stream to make. */
 export interface TsStreamOptions {
   /** Total seconds. @default 4 */
@@ -31,8 +33,6 @@ export interface TsStreamOptions {
   /** Extra muxer arguments (for example `["-mpegts_flags", "-resend_headers"]`). @default [] */
   muxerArgs?: string[];
 }
-
-const cache = new Map<string, Promise<Uint8Array>>();
 
 /** The ffmpeg arguments that write the stream to stdout. */
 export function tsStreamArgs(options: Required<TsStreamOptions>): string[] {
@@ -70,6 +70,8 @@ async function make(options: Required<TsStreamOptions>): Promise<Uint8Array> {
   return result.stdout;
 }
 
+const madeOnceByOptions = madeOnce(make);
+
 /** A continuous MPEG-TS stream made by ffmpeg (once per set of options per test process). */
 export function tsStream(options: TsStreamOptions = {}): Promise<Uint8Array> {
   const full: Required<TsStreamOptions> = {
@@ -84,13 +86,7 @@ export function tsStream(options: TsStreamOptions = {}): Promise<Uint8Array> {
     muxerArgs: [],
     ...options,
   };
-  const key = JSON.stringify(full);
-  let result = cache.get(key);
-  if (result === undefined) {
-    result = make(full);
-    cache.set(key, result);
-  }
-  return result;
+  return madeOnceByOptions(full);
 }
 
 /** Runs ffprobe on TS bytes (from stdin); returns its JSON of streams and frames, or throws. */

@@ -81,10 +81,6 @@ class DenoServerSocket implements ServerSocket {
     if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(frame.text);
   }
 
-  sendBinary(data: Uint8Array): void {
-    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(data);
-  }
-
   sendMedia(message: MediaMessage): void {
     if (this.#socket.readyState !== WebSocket.OPEN) return;
     this.#socket.send(message.header.text);

@@ -114,11 +114,6 @@ class WsServerSocket implements ServerSocket {
     this.#socket.send(frame.bytes, { binary: false });
   }
 
-  sendBinary(data: Uint8Array): void {
-    if (this.#socket.readyState !== WebSocket.OPEN) return;
-    this.#socket.send(data, { binary: true });
-  }
-
   /**
    * Writes the pre-framed prefix (text frame + binary header) and the shared payload straight to the
    * socket `ws` runs on: no per-spectator framing and no copy of the payload in our code. This is

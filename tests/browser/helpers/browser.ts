@@ -11,7 +11,7 @@
  */
 
 import { type Browser, chromium, type Page } from "playwright-core";
-import { buildPlayer } from "../../../client/build.ts";
+import { buildPlayer } from "../../../tools/build.ts";
 
 let built: Promise<unknown> | undefined;
 

@@ -9,7 +9,10 @@
  * import { Metrics } from "./metrics.ts";
  * const metrics = new Metrics();
  * metrics.bytesOut.inc(188);
- * assert((await metrics.registry.metrics()).includes("hlswscdn_bytes_out_total 188"));
+ * metrics.tallyOut("part", 376); // fan-out's count, added when the metrics are read
+ * const text = await metrics.registry.metrics();
+ * assert(text.includes("hlswscdn_bytes_out_total 564"));
+ * assert(text.includes('hlswscdn_media_messages_out_total{kind="part"} 1'));
  * ```
  * @module
  */
@@ -32,14 +35,16 @@ export class Metrics {
   readonly streams: client.Gauge<"origin">;
   /** Media bytes received from publishers and upstream nodes. */
   readonly bytesIn: client.Counter;
-  /** Media bytes sent to spectators (relays included). */
+  /** Media bytes sent to spectators (relays included); see {@linkcode Metrics.tallyOut}. */
   readonly bytesOut: client.Counter;
   /** Fragments received (whole or completed from parts). */
   readonly fragmentsIn: client.Counter;
   /** Parts received. */
   readonly partsIn: client.Counter;
-  /** Fragments and parts sent to spectators. */
+  /** Fragments and parts sent to spectators; see {@linkcode Metrics.tallyOut}. */
   readonly messagesOut: client.Counter<"kind">;
+  /** Sends counted by `tallyOut` and not yet added to the counters. */
+  #out = { bytes: 0, fragment: 0, part: 0 };
   /** Seconds from receiving a fragment or part to handing it to a spectator's socket. */
   readonly sendDelay: client.Histogram;
   /** Times a slow spectator was moved forward to a later fragment. */
@@ -105,10 +110,15 @@ export class Metrics {
       help: "Media bytes received from publishers and upstream nodes.",
       registers,
     });
+    const out = this.#out;
     this.bytesOut = new client.Counter({
       name: `${PREFIX}bytes_out_total`,
       help: "Media bytes sent to spectators.",
       registers,
+      collect() {
+        if (out.bytes > 0) this.inc(out.bytes);
+        out.bytes = 0;
+      },
     });
     this.fragmentsIn = new client.Counter({
       name: `${PREFIX}fragments_in_total`,
@@ -125,6 +135,11 @@ export class Metrics {
       help: "Fragments and parts sent to spectators, by kind.",
       labelNames: ["kind"],
       registers,
+      collect() {
+        if (out.fragment > 0) this.inc({ kind: "fragment" }, out.fragment);
+        if (out.part > 0) this.inc({ kind: "part" }, out.part);
+        out.fragment = out.part = 0;
+      },
     });
     this.sendDelay = new client.Histogram({
       name: `${PREFIX}send_delay_seconds`,
@@ -239,5 +254,16 @@ export class Metrics {
     }
     this.registryConnected.set(0);
     this.relayUpstreams.set(0);
+  }
+
+  /**
+   * Counts one fragment or part of `bytes` sent to a spectator, in plain numbers added to
+   * `bytesOut` and `messagesOut` when they are read: fan-out calls this for every spectator of
+   * every part, and a labelled counter's `inc` costs a label hash each time.
+   */
+  tallyOut(kind: "fragment" | "part", bytes: number): void {
+    const out = this.#out;
+    out.bytes += bytes;
+    out[kind]++;
   }
 }

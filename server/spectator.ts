@@ -48,14 +48,6 @@ export interface SpectatorOptions {
   finish(end: StreamEnd): void;
 }
 
-/** A send that is not yet known to be written to the kernel. */
-interface Mark {
-  /** Total bytes sent once this send is flushed. */
-  end: number;
-  /** `performance.now()` when it was handed to the socket. */
-  at: number;
-}
-
 /** The pull side of one connection: a {@linkcode StreamSubscriber} that writes to a socket. */
 export class Spectator implements StreamSubscriber {
   /** Whether this spectator receives parts. */
@@ -64,7 +56,13 @@ export class Spectator implements StreamSubscriber {
   #options: SpectatorOptions;
   #clock: boolean;
   #sent = 0;
-  #marks: Mark[] = [];
+  /**
+   * Sends not yet known to be written to the kernel, oldest first from `#marksHead`: for each, the
+   * total bytes sent once it is flushed and `performance.now()` when it was handed to the socket
+   * (two plain number arrays, so a send allocates nothing).
+   */
+  #markEnds: number[] = [];
+  #markTimes: number[] = [];
   #marksHead = 0;
   /** Seq of the fragment being sent part by part, or null between fragments. */
   #inFragment: number | null = null;
@@ -172,15 +170,21 @@ export class Spectator implements StreamSubscriber {
   backlog(now = performance.now()): { bytes: number; ageMs: number } {
     const bytes = this.#socket.bufferedAmount;
     const flushed = this.#sent - bytes;
-    while (this.#marksHead < this.#marks.length && this.#marks[this.#marksHead].end <= flushed) {
-      this.#marksHead++;
+    const ends = this.#markEnds;
+    let head = this.#marksHead;
+    while (head < ends.length && ends[head] <= flushed) head++;
+    if (head === ends.length) {
+      ends.length = 0;
+      this.#markTimes.length = 0;
+      head = 0;
+    } else if (head > 64 && head * 2 > ends.length) {
+      ends.splice(0, head);
+      this.#markTimes.splice(0, head);
+      head = 0;
     }
-    if (this.#marksHead > 64 && this.#marksHead * 2 > this.#marks.length) {
-      this.#marks = this.#marks.slice(this.#marksHead);
-      this.#marksHead = 0;
-    }
-    const oldest = this.#marks[this.#marksHead];
-    return { bytes, ageMs: oldest === undefined || bytes === 0 ? 0 : now - oldest.at };
+    this.#marksHead = head;
+    const oldest = head < ends.length ? this.#markTimes[head] : undefined;
+    return { bytes, ageMs: oldest === undefined || bytes === 0 ? 0 : now - oldest };
   }
 
   #isBehind(now: number): boolean {
@@ -211,10 +215,10 @@ export class Spectator implements StreamSubscriber {
     const now = performance.now();
     this.#socket.sendMedia(message);
     this.#sent += message.wireLength;
-    this.#marks.push({ end: this.#sent, at: now });
+    this.#markEnds.push(this.#sent);
+    this.#markTimes.push(now);
     const metrics = this.#options.metrics;
-    metrics.bytesOut.inc(message.data.byteLength);
-    metrics.messagesOut.inc({ kind });
+    metrics.tallyOut(kind, message.data.byteLength);
     if (receivedAt !== undefined) metrics.sendDelay.observe((now - receivedAt) / 1000);
   }
 }

@@ -21,6 +21,12 @@ import { mediaPrefix } from "./frame.ts";
 const encoder = new TextEncoder();
 
 /**
+ * The largest payload a {@linkcode MediaMessage} frames into one buffer with its header (parts,
+ * and small fragments); larger ones are written from their own bytes, never copied.
+ */
+export const CONTIGUOUS_MAX_BYTES = 256 * 1024;
+
+/**
  * A text message encoded once and sent to many sockets, so that fan-out never re-encodes it.
  *
  * @example
@@ -50,7 +56,10 @@ export class TextFrame {
 /**
  * A media message: the `F` or `P` text frame and the binary frame after it. Made once per fragment
  * (or part) and sent to every spectator; an adapter that writes frames itself uses `wirePrefix`,
- * framed once, so the per-spectator work is two writes of shared bytes.
+ * framed once, so the per-spectator work is one write of shared bytes: of `wire`, both frames in
+ * one buffer, for a small message (a part: copying it once costs less than a second write for each
+ * spectator), of the prefix and the payload in one vectored write otherwise (a whole fragment,
+ * which is not copied).
  *
  * @example
  * ```ts
@@ -58,6 +67,7 @@ export class TextFrame {
  * import { MediaMessage, TextFrame } from "./transport.ts";
  * const message = new MediaMessage(new TextFrame("F:duration=1"), new Uint8Array(188));
  * assert(message.wirePrefix.length === 2 + 12 + 4);
+ * assert(message.wire?.length === 2 + 12 + 4 + 188, "small: framed whole, once");
  * ```
  */
 export class MediaMessage {
@@ -66,11 +76,25 @@ export class MediaMessage {
   /** The binary payload, shared, never copied per spectator. */
   readonly data: Uint8Array;
   #prefix: Uint8Array | undefined;
+  #wire: Uint8Array | undefined;
 
   /** Pairs a header with its payload. */
   constructor(header: TextFrame, data: Uint8Array) {
     this.header = header;
     this.data = data;
+  }
+
+  /**
+   * Both frames in one buffer, exactly as they go on the wire (made once), for a payload of at most
+   * {@linkcode CONTIGUOUS_MAX_BYTES}; undefined for a larger one (write `wirePrefix`, then `data`).
+   */
+  get wire(): Uint8Array | undefined {
+    if (this.#wire !== undefined || this.data.byteLength > CONTIGUOUS_MAX_BYTES) return this.#wire;
+    const prefix = this.wirePrefix;
+    const wire = new Uint8Array(prefix.byteLength + this.data.byteLength);
+    wire.set(prefix, 0);
+    wire.set(this.data, prefix.byteLength);
+    return this.#wire = wire;
   }
 
   /** The whole text frame plus the binary frame header, as they go on the wire (made once). */

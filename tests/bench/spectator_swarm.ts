@@ -3,7 +3,7 @@
  * (`npm:ws` client, so the swarm is cheap next to the server it measures), records when each
  * fragment arrives, and prints a JSON summary when told the publisher is done.
  *
- * Every fragment starts with a 12-byte stamp: sequence number (u32) and send time (f64, ms since
+ * Every fragment (or part: `<fragments>` and `<fragmentBytes>` then count and size parts) starts with a 12-byte stamp: sequence number (u32) and send time (f64, ms since
  * the epoch with sub-ms precision), written by the publisher in the driver process.
  *
  * Run: `deno run -A tests/bench/spectator_swarm.ts <url> <count> <hello> <fragments> <fragmentBytes>`;
@@ -39,7 +39,7 @@ function open(index: number): Promise<void> {
     socket.on("message", (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         const text = data.toString();
-        if (text === "OK") resolve();
+        if (text === "OK" || text.startsWith("OK:")) resolve();
         else if (text.startsWith("E")) reject(new Error(text));
         return;
       }

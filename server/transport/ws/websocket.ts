@@ -115,15 +115,26 @@ class WsServerSocket implements ServerSocket {
   }
 
   /**
-   * Writes the pre-framed prefix (text frame + binary header) and the shared payload straight to the
-   * socket `ws` runs on: no per-spectator framing and no copy of the payload in our code. This is
-   * safe because compression is off, so `ws` queues nothing of its own and writes go in order;
-   * `bufferedAmount` still counts these bytes.
+   * Writes the message, framed once for every spectator, straight to the socket `ws` runs on, in
+   * one write: the whole message when it is small (`wire`), else the prefix (text frame + binary
+   * header) and the shared payload corked into one vectored write. No per-spectator framing and no
+   * copy of the payload in our code. While the socket is busy, `node:stream` holds what follows and
+   * writes it all in one vectored write when the socket drains. This is safe because compression is
+   * off, so `ws` queues nothing of its own and writes go in order; `bufferedAmount` still counts
+   * these bytes.
    */
   sendMedia(message: MediaMessage): void {
-    if (this.#socket.readyState !== WebSocket.OPEN || this.#raw.destroyed) return;
-    this.#raw.write(message.wirePrefix);
-    this.#raw.write(message.data);
+    const raw = this.#raw;
+    if (this.#socket.readyState !== WebSocket.OPEN || raw.destroyed) return;
+    const wire = message.wire;
+    if (wire !== undefined) {
+      raw.write(wire);
+      return;
+    }
+    raw.cork();
+    raw.write(message.wirePrefix);
+    raw.write(message.data);
+    raw.uncork();
   }
 
   close(code = 1000, reason = ""): void {

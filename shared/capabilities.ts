@@ -26,6 +26,12 @@ export const Capability = {
    * (`STREAM_NOT_FOUND` instead of `OK` then `CLOSE`).
    */
   ERRORS: "errors",
+  /**
+   * `clock`: the client reads the origin's receive time `at` on `F` and `P`, the node's target
+   * delay `delay` on `OK`, and may ask the node's clock with `T:id=`; the node answers
+   * `T:id=&now=`. See `documentation/protocol.md#clock-at-delay-and-t`.
+   */
+  CLOCK: "clock",
 } as const;
 
 /** One of the values of {@linkcode Capability}. */
@@ -34,7 +40,7 @@ export type Capability = typeof Capability[keyof typeof Capability];
 const KNOWN: ReadonlySet<string> = new Set<string>(Object.values(Capability));
 
 /** What our clients (player, publisher, relay) list in `caps=`. */
-export const CLIENT_CAPABILITIES: readonly Capability[] = [Capability.ERRORS];
+export const CLIENT_CAPABILITIES: readonly Capability[] = [Capability.ERRORS, Capability.CLOCK];
 
 /**
  * What a node answers in `OK:caps=` to a client that listed `asked`: the names it knows, in the

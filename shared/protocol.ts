@@ -79,6 +79,11 @@ export interface OkMessage {
   parts?: boolean;
   /** Extension: the capabilities the node grants; only sent to clients that sent `caps`. */
   caps?: string[];
+  /**
+   * Extension (`clock`): the node's default target delay for viewers, in seconds behind the
+   * origin's receive time `at`. Only sent on a `PULL`'s `OK` to clients granted `clock`.
+   */
+  delay?: number;
 }
 
 /** Fields shared by `F` and `P`: the identity and timing of a fragment. */
@@ -87,6 +92,11 @@ export interface FragmentStamp {
   seq?: number;
   /** Extension: wall-clock time (milliseconds since the Unix epoch) of the first frame, taken by the publisher. */
   time?: number;
+  /**
+   * Extension (`clock`): the origin node's receive time of this fragment or part, in milliseconds
+   * since the Unix epoch on that node's clock; relays keep it unchanged.
+   */
+  at?: number;
   /** Extension: fragments were skipped before this one for this spectator (it fell behind, or resumed after a gap). */
   jump?: boolean;
   /** Extension: media timestamps may not continue from the previous fragment (new publisher, new encoder). */
@@ -118,6 +128,19 @@ export interface PartMessage extends FragmentStamp {
   last?: boolean;
   /** On the last part: duration of the whole fragment in seconds. */
   duration?: number;
+}
+
+/**
+ * `T` (extension, `clock`): a clock sample. A client sends `T:id=<n>`; the node answers at once
+ * with the same `id` and `now`, its own clock.
+ */
+export interface TimeMessage {
+  /** Message type. */
+  type: "T";
+  /** The request's id, 1 to 2^53 − 1, echoed in the answer. */
+  id: number;
+  /** In the node's answer: the node's clock (milliseconds since the Unix epoch, maybe fractional). */
+  now?: number;
 }
 
 /** `CLOSE`: the stream ended; no more fragments follow. */
@@ -178,6 +201,7 @@ export type Message =
   | FragmentMessage
   | PartMessage
   | CloseMessage
+  | TimeMessage
   | PushMessage
   | PullMessage
   | UnknownMessage;
@@ -289,12 +313,17 @@ class Params {
 /** The longest fragment duration accepted, in seconds (one hour). */
 const MAX_DURATION = 3600;
 
+/** The largest wall-clock time accepted, in milliseconds since the epoch (the end of `Date`). */
+const MAX_TIME = 8.64e15;
+
 function stamp(params: Params): FragmentStamp {
   const result: FragmentStamp = {};
   const seq = params.integer("seq");
   if (seq !== undefined) result.seq = seq;
-  const time = params.number("time", { min: 0, max: 8.64e15 });
+  const time = params.number("time", { min: 0, max: MAX_TIME });
   if (time !== undefined) result.time = time;
+  const at = params.number("at", { min: 0, max: MAX_TIME });
+  if (at !== undefined) result.at = at;
   if (params.boolean("jump")) result.jump = true;
   if (params.boolean("discontinuity")) result.discontinuity = true;
   return result;
@@ -337,6 +366,16 @@ export function parseMessage(text: string): Message {
       if (params.boolean("parts")) message.parts = true;
       const caps = params.presentList("caps");
       if (caps !== undefined) message.caps = caps;
+      const delay = params.number("delay", { max: MAX_DURATION });
+      if (delay !== undefined) message.delay = delay;
+      return message;
+    }
+    case "T": {
+      const id = params.requiredInteger("id");
+      if (id < 1) throw invalid(`T: 'id' must be a whole number from 1 to ${MAX_SEQ}, got 0`);
+      const message: TimeMessage = { type: "T", id };
+      const now = params.number("now", { min: 0, max: MAX_TIME });
+      if (now !== undefined) message.now = now;
       return message;
     }
     case "E":
@@ -407,6 +446,7 @@ function writeCaps(query: URLSearchParams, caps: readonly string[] | undefined):
 function writeStamp(query: URLSearchParams, message: FragmentStamp): void {
   if (message.seq !== undefined) query.set("seq", String(message.seq));
   if (message.time !== undefined) query.set("time", String(message.time));
+  if (message.at !== undefined) query.set("at", String(message.at));
   flag(query, "jump", message.jump);
   flag(query, "discontinuity", message.discontinuity);
 }
@@ -433,6 +473,11 @@ export function writeMessage(message: KnownMessage): string {
     case "OK":
       flag(query, "parts", message.parts);
       writeCaps(query, message.caps);
+      if (message.delay !== undefined) query.set("delay", String(message.delay));
+      break;
+    case "T":
+      query.set("id", String(message.id));
+      if (message.now !== undefined) query.set("now", String(message.now));
       break;
     case "E":
       query.set("code", message.code);

@@ -72,6 +72,48 @@ Deno.test("parseMessage reads the extensions", () => {
   assertEquals(parseMessage("WHATEVER:x=1"), { type: "UNKNOWN", name: "WHATEVER" });
 });
 
+Deno.test("clock: at on F and P, delay on OK, T requests and answers", () => {
+  assertEquals(parseMessage("F:duration=1&seq=2&time=5&at=1764210000123"), {
+    type: "F",
+    duration: 1,
+    seq: 2,
+    time: 5,
+    at: 1764210000123,
+  });
+  assertEquals(parseMessage("P:seq=3&part=1&at=1764210000456.5"), {
+    type: "P",
+    seq: 3,
+    part: 1,
+    at: 1764210000456.5,
+  });
+  assertEquals(parseMessage("OK:parts=1&caps=errors,clock&delay=0.15"), {
+    type: "OK",
+    parts: true,
+    caps: ["errors", "clock"],
+    delay: 0.15,
+  });
+  assertEquals(parseMessage("T:id=7"), { type: "T", id: 7 });
+  assertEquals(parseMessage("t:id=7&now=1764210000123.125"), {
+    type: "T",
+    id: 7,
+    now: 1764210000123.125,
+  });
+  assertEquals(writeMessage({ type: "T", id: 9 }), "T:id=9");
+  assertEquals(
+    writeMessage({ type: "T", id: 9, now: 1764210000123.125 }),
+    "T:id=9&now=1764210000123.125",
+  );
+  assertEquals(
+    writeMessage({ type: "OK", caps: ["errors", "clock"], delay: 0.15 }),
+    "OK:caps=errors%2Cclock&delay=0.15",
+  );
+  assertEquals(
+    writeMessage({ type: "P", seq: 1, part: 0, time: 2, at: 3, independent: true }),
+    "P:seq=1&part=0&time=2&at=3&independent=1",
+  );
+  assertEquals(writeMessage({ type: "F", duration: 1, seq: 4 }), "F:duration=1&seq=4", "no at");
+});
+
 Deno.test("caps: present even when empty, absent when not sent", () => {
   const empty = parseMessage("PULL:stream=a&auth=t&caps=");
   assert(empty.type === "PULL");
@@ -105,6 +147,14 @@ Deno.test("parseMessage names the bad parameter", () => {
     ],
     ["PULL:stream=x&via=edge-1,a%20b", /'via' holds a node id that is not valid: "a b"/],
     ["PULL:stream=x&via=" + "x".repeat(65), /'via' holds a node id/],
+    ["F:duration=1&at=-1", /'at' must be a number from 0/],
+    ["P:seq=1&part=0&at=9e15", /'at' must be a number from 0 to 8640000000000000/],
+    ["OK:delay=abc", /'delay'/],
+    ["OK:delay=-0.5", /'delay'/],
+    ["T", /T: missing parameter 'id'/],
+    ["T:id=0", /'id' must be a whole number from 1/],
+    ["T:id=1.5", /'id' must be a whole number/],
+    ["T:id=1&now=x", /'now'/],
   ];
   for (const [text, pattern] of cases) {
     const error = assertThrows(() => parseMessage(text), ProtocolError);
@@ -159,6 +209,7 @@ const flagArb = fc.option(fc.constant(true as const), { nil: undefined });
 const stampArb = {
   seq: maybe(seq),
   time: maybe(fc.double({ min: 0, max: 8.64e15, noNaN: true })),
+  at: maybe(fc.double({ min: 0, max: 8.64e15, noNaN: true })),
   jump: flagArb,
   discontinuity: flagArb,
 };
@@ -166,7 +217,17 @@ const capsArb = fc.array(fc.stringMatching(/^[a-z0-9_-]{1,12}$/), { maxLength: 4
 const messageArb: fc.Arbitrary<KnownMessage> = fc.oneof(
   fc.constant({ type: "H" as const }),
   fc.constant({ type: "CLOSE" as const }),
-  fc.record({ type: fc.constant("OK" as const), parts: flagArb, caps: maybe(capsArb) }),
+  fc.record({
+    type: fc.constant("OK" as const),
+    parts: flagArb,
+    caps: maybe(capsArb),
+    delay: maybe(duration),
+  }),
+  fc.record({
+    type: fc.constant("T" as const),
+    id: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    now: maybe(fc.double({ min: 0, max: 8.64e15, noNaN: true })),
+  }),
   fc.record({ type: fc.constant("E" as const), code: text, message: text }),
   fc.record({ type: fc.constant("F" as const), duration, ...stampArb }),
   fc.record({
@@ -222,11 +283,11 @@ Deno.test("property: no input makes the parser throw anything but a ProtocolErro
   const anyText = fc.oneof(
     fc.string({ unit: "binary", maxLength: 200 }),
     fc.tuple(
-      fc.constantFrom("H", "E", "OK", "F", "P", "CLOSE", "PUSH", "PULL", "pull", "x"),
+      fc.constantFrom("H", "E", "OK", "F", "P", "T", "CLOSE", "PUSH", "PULL", "pull", "x"),
       fc.string({ unit: "binary", maxLength: 200 }),
     ).map(([type, rest]) => `${type}:${rest}`),
     fc.tuple(
-      fc.constantFrom("F", "P", "PULL", "PUSH"),
+      fc.constantFrom("F", "P", "PULL", "PUSH", "OK", "T"),
       fc.dictionary(
         fc.constantFrom(
           "duration",
@@ -242,6 +303,10 @@ Deno.test("property: no input makes the parser throw anything but a ProtocolErro
           "parts",
           "only_source",
           "caps",
+          "at",
+          "delay",
+          "id",
+          "now",
         ),
         fc.string({ unit: "binary", maxLength: 30 }),
       ),

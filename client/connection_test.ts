@@ -46,7 +46,7 @@ Deno.test("the player pulls with parts and caps, and turns F and P into chunks",
   connection.start();
   const socket = await accept();
   assertEquals(socket.sent, [
-    "PULL:stream=room%2Fa&auth=token&max_initial_fragments=1&parts=1&caps=errors",
+    "PULL:stream=room%2Fa&auth=token&max_initial_fragments=1&parts=1&caps=errors%2Cclock",
   ]);
   assertEquals(accepted, [true]);
   socket.text("F:duration=2&seq=7&time=1000&jump=1");

@@ -5,7 +5,7 @@
  *
  * {@linkcode PullConnection} (socket, protocol, reconnection) → {@linkcode StreamProbe} (codecs,
  * first timestamps) → {@linkcode StartGate} (chunks that come before a media element or before
- * the codecs) → a {@linkcode PlaybackPath} (`playback_choice.ts`: MSE today) →
+ * the codecs) → a {@linkcode PlaybackPath} (`playback_choice.ts`: WebCodecs, or MSE) →
  * {@linkcode LatencyController} (delay, rate, jumps, stalls, wall clock).
  *
  * @example
@@ -48,7 +48,7 @@ function defaultWorkerUrl(): string | undefined {
 
 /** Plays a stream from an HLS WebSocket CDN node in a media element. */
 export class HlsWebSocket {
-  /** Whether this browser can play through Media Source Extensions (else use native HLS). */
+  /** Whether this browser can play through WebCodecs or Media Source Extensions (else use native HLS). */
   static isSupported(): boolean {
     return canPlay();
   }
@@ -111,6 +111,10 @@ export class HlsWebSocket {
       bytesReceived: counters?.bytes ?? 0,
       droppedFrames: path?.droppedFrames ?? 0,
       decodedFrames: path?.decodedFrames ?? 0,
+      playback: path?.playback ?? null,
+      skippedFrames: path?.skippedFrames ?? 0,
+      audioFrames: path?.audioFrames ?? 0,
+      avOffset: path?.avOffset ?? null,
       reconnects: counters?.reconnects ?? 0,
       stalls: this.#stalls,
       jumps: this.#jumps,
@@ -217,6 +221,7 @@ export class HlsWebSocket {
     this.#media = media;
     const options = this.#options;
     const path = createPlaybackPath(media, {
+      playback: options.playback,
       mediaPath: options.mediaPath,
       workerUrl: options.worker ? options.workerUrl ?? defaultWorkerUrl() : undefined,
       maxFragmentQueueLength: options.maxFragmentQueueLength,

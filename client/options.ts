@@ -15,6 +15,13 @@
 /** How MPEG-TS reaches the SourceBuffer. */
 export type MediaPath = "auto" | "transmux" | "direct";
 
+/**
+ * Which media path plays: `webcodecs` (WebCodecs decoders into `video.srcObject`), `mse` (Media
+ * Source Extensions), or `auto` (WebCodecs where the browser has it and the element is a
+ * `<video>`, else MSE).
+ */
+export type Playback = "auto" | "webcodecs" | "mse";
+
 /** Options of `new HlsWebSocket(options)`. */
 export interface HlsWebSocketOptions {
   /** WebSocket URL of a node, like `wss://cdn.example.com/`. Required. */
@@ -45,6 +52,8 @@ export interface HlsWebSocketOptions {
   debug?: boolean;
   /** Extension: ask the node for parts of fragments as they are made (`parts=1`). @default true */
   parts?: boolean;
+  /** Extension: the media path, `auto`, `webcodecs` or `mse` (see {@linkcode Playback}); `webcodecs` where the browser lacks it falls back to MSE. @default "auto" */
+  playback?: Playback;
   /** Extension: `transmux` (MPEG-TS to fMP4 with mux.js), `direct` (MPEG-TS into MSE) or `auto` (the faster one this browser supports). @default "auto" */
   mediaPath?: MediaPath;
   /** Extension: transmux in a Web Worker (falls back to the page's thread if the worker cannot start). @default true */
@@ -111,6 +120,12 @@ export function resolveOptions(options: HlsWebSocketOptions): ResolvedOptions {
       `HlsWebSocket: option mediaPath must be auto, transmux or direct, got ${String(mediaPath)}`,
     );
   }
+  const playback = options.playback ?? "auto";
+  if (!["auto", "webcodecs", "mse"].includes(playback)) {
+    throw new TypeError(
+      `HlsWebSocket: option playback must be auto, webcodecs or mse, got ${String(playback)}`,
+    );
+  }
   return {
     cdnServerUrl: options.cdnServerUrl,
     streamId: options.streamId,
@@ -130,6 +145,7 @@ export function resolveOptions(options: HlsWebSocketOptions): ResolvedOptions {
     timeout: positive("timeout", options.timeout, 30000),
     debug: options.debug === true,
     parts: options.parts !== false,
+    playback,
     mediaPath,
     worker: options.worker !== false,
     workerUrl: options.workerUrl,

@@ -126,7 +126,7 @@ export class FakePlaybackPath extends TypedEventTarget<PlaybackPathEventMap>
   }
 
   stats(): PlaybackPathStats {
-    return { mediaPath: null, worker: false, droppedFrames: 0, decodedFrames: 0 };
+    return { playback: "mse", mediaPath: null, worker: false, droppedFrames: 0, decodedFrames: 0 };
   }
 
   destroy(): void {

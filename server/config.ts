@@ -207,6 +207,11 @@ export interface NodeConfig {
   timeouts: TimeoutConfig;
   /** `SERVE_PLAYER`: serve the built player under `/player/`. @default true */
   servePlayer: boolean;
+  /**
+   * `PLAYER_TARGET_DELAY_SECONDS`: the target delay viewers hold behind the origin's receive time,
+   * announced as `delay` on `OK` to clients granted `clock`. @default 0.15
+   */
+  playerTargetDelaySeconds: number;
   /** The operator page and access to statistics. */
   operator: OperatorConfig;
 }
@@ -440,6 +445,7 @@ export function parseConfig(
       requestSeconds: read.number("HTTP_REQUEST_TIMEOUT_SECONDS", 10, 0.1, 3600),
     },
     servePlayer: read.boolean("SERVE_PLAYER", true),
+    playerTargetDelaySeconds: read.number("PLAYER_TARGET_DELAY_SECONDS", 0.15, 0.02, 30),
     operator: readOperator(read),
   };
 }

@@ -28,6 +28,7 @@ Deno.test("parseConfig gives the documented defaults", () => {
   assertEquals(config.auth.tokenMaxLifetimeSeconds, 30 * 86400);
   assertEquals(config.registry.allowedHosts, []);
   assertEquals(config.rateLimit.cleanupSeconds, 10);
+  assertEquals(config.playerTargetDelaySeconds, 0.15);
   assertEquals(config.auth.pushAllowed, true);
   assertEquals(config.log, {
     error: true,
@@ -83,6 +84,10 @@ Deno.test("a bad value names the variable and the value", () => {
     [{ NODE_ID: "edge 1" }, /^NODE_ID="edge 1": expected 1 to 64 letters/],
     [{ TOKEN_MAX_LIFETIME_SECONDS: "60" }, /^TOKEN_MAX_LIFETIME_SECONDS="60"/],
     [{ MAX_PENDING_CONNECTIONS_PER_ADDRESS: "-1" }, /^MAX_PENDING_CONNECTIONS_PER_ADDRESS=/],
+    [
+      { PLAYER_TARGET_DELAY_SECONDS: "0.01" },
+      /^PLAYER_TARGET_DELAY_SECONDS="0.01": expected a number from 0.02 to 30/,
+    ],
   ];
   for (const [env, pattern] of cases) {
     const error = assertThrows(() => parseConfig({ ...SECRETS, ...env }, () => false), ConfigError);

@@ -13,7 +13,8 @@
  * `PULL` of 8192 characters), and what arrives while a `PUSH`/`PULL` is checked is held up to 64
  * messages and 64 KiB. A publisher may send frames up to `MAX_BINARY_MESSAGE_SIZE` once it has
  * `OK`; a spectator, who only ever sends text, never may. Messages the node ignores are charged
- * to a {@linkcode MessageBudget}.
+ * to a {@linkcode MessageBudget}. A client granted `clock` may sample the node's clock with `T`,
+ * answered at once and limited to {@linkcode TIME_SAMPLES_PER_SECOND} (the rest are ignored).
  *
  * @example
  * ```ts ignore
@@ -23,7 +24,7 @@
  * @module
  */
 
-import { grantCapabilities } from "../shared/capabilities.ts";
+import { Capability, grantCapabilities } from "../shared/capabilities.ts";
 import { ErrorCode, ProtocolError } from "../shared/errors.ts";
 import {
   MAX_TEXT_MESSAGE_LENGTH,
@@ -31,6 +32,7 @@ import {
   parseMessage,
   type PullMessage,
   type PushMessage,
+  type TimeMessage,
   writeMessage,
 } from "../shared/protocol.ts";
 import type { NodeConfig } from "./config.ts";
@@ -83,7 +85,13 @@ export const CONTROL_FRAME_MAX_BYTES = MAX_TEXT_MESSAGE_LENGTH * 3;
 const MAX_MESSAGES_WHILE_STARTING = 64;
 const MAX_BYTES_WHILE_STARTING = 64 * 1024;
 
+/** `T` clock samples a client granted `clock` may ask for per second (also the burst). */
+export const TIME_SAMPLES_PER_SECOND = 20;
+
 const HEARTBEAT = new TextFrame(writeMessage({ type: "H" }));
+
+/** A `T` message's type, as a client not granted `clock` may send it (then it is unknown). */
+const TIME_TYPE = /^t(?::|$)/i;
 
 type State = "new" | "starting" | "publishing" | "pulling" | "closing" | "closed";
 
@@ -109,6 +117,13 @@ export class Connection {
   });
   #maxMessageSize = CONTROL_FRAME_MAX_BYTES;
   #budget = new MessageBudget();
+  /** The client was granted `clock`: `at` on media, `delay` on `OK`, answers to `T`. */
+  #clockGranted = false;
+  /** `T` samples answered, at most {@linkcode TIME_SAMPLES_PER_SECOND}. */
+  #timeSamples = new MessageBudget({
+    burst: TIME_SAMPLES_PER_SECOND,
+    perSecond: TIME_SAMPLES_PER_SECOND,
+  });
   /** Cancels the source lookup of a starting PULL when the connection closes. */
   #abort: AbortController | undefined;
   #role: ConnectionRole | undefined;
@@ -168,8 +183,11 @@ export class Connection {
     try {
       message = parseMessage(text);
     } catch (error) {
-      this.#handleError(error);
-      return;
+      if (this.#clockGranted || this.#state === "new" || !TIME_TYPE.test(text)) {
+        this.#handleError(error);
+        return;
+      }
+      message = { type: "UNKNOWN", name: "T" }; // as for a node that does not know `T`
     }
     this.#dispatch(() => this.#handleMessage(message), text.length);
   }
@@ -214,15 +232,28 @@ export class Connection {
         }
         this.#peer.role = message.type === "PUSH" ? "publisher" : "spectator";
         this.#peer.caps = message.caps !== undefined;
+        this.#clockGranted = grantCapabilities(message.caps)?.includes(Capability.CLOCK) ?? false;
         if (message.type === "PUSH") this.#start(() => this.#startPush(message));
         else this.#start((signal) => this.#startPull(message, signal));
         return;
       case "publishing":
-      case "pulling":
-        this.#budget.spend(message);
-        this.#role!.handleText(message);
+      case "pulling": {
+        if (message.type === "T" && this.#clockGranted) {
+          this.#answerTime(message);
+          return;
+        }
+        const known: Message = message.type === "T" ? { type: "UNKNOWN", name: "T" } : message;
+        this.#budget.spend(known);
+        this.#role!.handleText(known);
         return;
+      }
     }
+  }
+
+  /** Answers a clock sample at once with the node's clock (past the limit: ignored). */
+  #answerTime(message: TimeMessage): void {
+    if (!this.#timeSamples.charge("T")) return;
+    this.#send(writeMessage({ type: "T", id: message.id, now: Date.now() }));
   }
 
   #handleBinary(data: Uint8Array): void {
@@ -278,6 +309,7 @@ export class Connection {
     this.#log = this.#log.child(`stream ${message.stream}`);
     const role = new SpectatorRole(this.#socket, stream, {
       parts: message.parts === true,
+      clock: this.#clockGranted,
       policy: this.#context.spectatorPolicy,
       metrics: this.#context.metrics,
       log: this.#log,
@@ -292,7 +324,10 @@ export class Connection {
     role.begin({ maxInitialFragments: message.maxInitialFragments, after: message.after });
   }
 
-  /** `OK` (with the parts and capabilities granted to a client that asked), then the role. */
+  /**
+   * `OK` (with the parts and capabilities granted to a client that asked, and for a `PULL` granted
+   * `clock` the node's target delay), then the role.
+   */
   #begin(
     message: PushMessage | PullMessage,
     role: ConnectionRole,
@@ -302,6 +337,9 @@ export class Connection {
       type: "OK",
       parts: message.parts || undefined,
       caps: grantCapabilities(message.caps),
+      delay: message.type === "PULL" && this.#clockGranted
+        ? this.#context.config.playerTargetDelaySeconds
+        : undefined,
     }));
     this.#peer.accepted = true;
     this.#role = role;

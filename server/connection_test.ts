@@ -220,3 +220,93 @@ Deno.test("shutdown tells a publisher SHUTTING_DOWN; a publisher that vanishes e
   vanishing.socket.drop(1006);
   assertEquals(stream.ended?.kind === "failed" && stream.ended.code, "PUBLISHER_LOST");
 });
+
+Deno.test("clock: at and delay only for clients granted clock, the same at for every one of them", async () => {
+  const { connect } = node({ PLAYER_TARGET_DELAY_SECONDS: "0.4" });
+  const publisher = connect().socket;
+  publisher.text("PUSH:stream=a&auth=t&parts=1&caps=errors,clock");
+  await settle();
+  assertEquals(publisher.sent, ["OK:parts=1&caps=errors%2Cclock"], "no delay on a PUSH's OK");
+  const clocked = connect().socket;
+  clocked.text("PULL:stream=a&auth=t&parts=1&caps=clock");
+  const newer = connect().socket;
+  newer.text("PULL:stream=a&auth=t&parts=1&caps=errors");
+  const old = connect().socket;
+  old.text("PULL:stream=a&auth=t&parts=1");
+  await settle();
+  assertEquals(clocked.sent, ["OK:parts=1&caps=clock&delay=0.4"]);
+  assertEquals(newer.sent, ["OK:parts=1&caps=errors"]);
+  assertEquals(old.sent, ["OK:parts=1"]);
+  const before = Date.now();
+  publisher.text("P:seq=1&part=0&at=5"); // a publisher's own at is replaced by the node's
+  publisher.binary(new Uint8Array(188));
+  publisher.text("P:seq=1&part=1&last=1&duration=1");
+  publisher.binary(new Uint8Array(188));
+  publisher.text("F:duration=1&seq=2&time=7");
+  publisher.binary(new Uint8Array(188));
+  const after = Date.now();
+  const stamps = clocked.messages().slice(1).map((m) =>
+    m.type === "P" || m.type === "F" ? m.at ?? -1 : -1
+  );
+  assertEquals(stamps.length, 3);
+  for (const at of stamps) assert(at >= before && at <= after, `${at} on the node's clock`);
+  assert(stamps[1] >= stamps[0] && stamps[2] >= stamps[1], "monotonic");
+  for (const socket of [newer, old]) {
+    assertEquals(socket.types(), ["OK", "P", "P", "F"]);
+    const texts = socket.sent.filter((item): item is string => typeof item === "string");
+    assert(texts.every((text) => !text.includes("at=")), texts.join(" "));
+  }
+  const late = connect().socket;
+  late.text("PULL:stream=a&auth=t&caps=clock");
+  await settle();
+  const buffered = late.messages().filter((m) => m.type === "F").map((m) => m.type === "F" && m.at);
+  assertEquals(
+    buffered,
+    [stamps[0], stamps[2]],
+    "a fragment made of parts carries its first part's at",
+  );
+});
+
+Deno.test("clock: T is answered at once for clients granted clock, at most 20 a second", async () => {
+  const { connect } = node();
+  connect().socket.text("PUSH:stream=a&auth=t");
+  await settle();
+  const { socket } = connect();
+  socket.text("PULL:stream=a&auth=t&caps=clock");
+  await settle();
+  const before = Date.now();
+  socket.text("T:id=42");
+  assertEquals(socket.messages().at(-1)?.type, "T");
+  const answer = socket.messages().at(-1)!;
+  assert(answer.type === "T" && answer.id === 42);
+  assert(answer.now! >= before && answer.now! <= Date.now());
+  for (let index = 0; index < 40; index++) socket.text(`T:id=${index + 1}`);
+  const answered = socket.types().filter((type) => type === "T").length;
+  assert(answered >= 20 && answered < 41, `${answered} answers: the rest ignored`);
+  assertEquals(socket.closed, null, "past the limit T is ignored, not an error");
+});
+
+Deno.test("clock: T from a client not granted clock is an unknown message, malformed or not", async () => {
+  const { connect } = node();
+  connect().socket.text("PUSH:stream=a&auth=t");
+  await settle();
+  const { socket } = connect();
+  socket.text("PULL:stream=a&auth=t&caps=errors");
+  await settle();
+  socket.text("T:id=1");
+  socket.text("T:id=0");
+  socket.text("T");
+  assertEquals(socket.types(), ["OK"], "no answer, no error");
+  for (let index = 0; index < 40; index++) socket.text("T:id=1");
+  assertEquals(socket.messages().at(-1)?.type, "E", "charged like any unknown message");
+  assertEquals((socket.messages().at(-1) as { code: string }).code, "PROTOCOL_ERROR");
+  const clocked = connect().socket;
+  clocked.text("PULL:stream=a&auth=t&caps=clock");
+  await settle();
+  clocked.text("T:id=0");
+  assertEquals(clocked.messages().at(-1), {
+    type: "E",
+    code: "INVALID_MESSAGE",
+    message: "T: 'id' must be a whole number from 1 to 9007199254740991, got 0",
+  });
+});

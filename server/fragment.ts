@@ -1,6 +1,7 @@
 /**
  * Fragments and parts as a node holds them: the media bytes, shared by every spectator, and the
- * `F`/`P` message that announces them, written once per variant so fan-out never re-encodes it.
+ * `F`/`P` message that announces them, written once per variant (`jump`, and `at` for spectators
+ * granted `clock`) so fan-out never re-encodes it.
  *
  * @example
  * ```ts
@@ -25,6 +26,8 @@ export interface FragmentInfo {
   duration: number;
   /** Wall-clock time of the first frame (ms since the epoch), when the publisher gave one. */
   time?: number;
+  /** The origin node's receive time (ms since the epoch); of the first part for one built from parts. */
+  at?: number;
   /** Timestamps may not continue from the previous fragment. */
   discontinuity: boolean;
   /** Built from parts (spectators that received the parts do not get it again). */
@@ -33,7 +36,7 @@ export interface FragmentInfo {
 
 /**
  * Received media bytes and the `F`/`P` message that goes before them, framed once for each value
- * of `jump` and shared by every spectator.
+ * of `jump` and `clock` and shared by every spectator.
  */
 abstract class MediaUnit<I> {
   /** Identity and timing. */
@@ -42,7 +45,8 @@ abstract class MediaUnit<I> {
   readonly data: Uint8Array;
   /** `performance.now()` when the node had the bytes. */
   readonly receivedAt: number;
-  #messages: [MediaMessage | undefined, MediaMessage | undefined] = [undefined, undefined];
+  /** Indexed by `jump` + 2 × `clock`. */
+  #messages: (MediaMessage | undefined)[] = [undefined, undefined, undefined, undefined];
 
   /** Wraps received bytes. */
   constructor(info: I, data: Uint8Array, receivedAt = performance.now()) {
@@ -51,16 +55,19 @@ abstract class MediaUnit<I> {
     this.receivedAt = receivedAt;
   }
 
-  /** The message + bytes, with `jump=1` when the spectator skipped fragments before them. */
-  message(jump: boolean): MediaMessage {
-    return this.#messages[jump ? 1 : 0] ??= new MediaMessage(
-      new TextFrame(writeMessage(this.header(jump))),
+  /**
+   * The message + bytes, with `jump=1` when the spectator skipped fragments before them, and the
+   * origin's receive time `at` for a spectator granted `clock`.
+   */
+  message(jump: boolean, clock = false): MediaMessage {
+    return this.#messages[(jump ? 1 : 0) + (clock ? 2 : 0)] ??= new MediaMessage(
+      new TextFrame(writeMessage(this.header(jump, clock))),
       this.data,
     );
   }
 
   /** The `F` or `P` message of these bytes. */
-  protected abstract header(jump: boolean): FragmentMessage | PartMessage;
+  protected abstract header(jump: boolean, clock: boolean): FragmentMessage | PartMessage;
 }
 
 /** One whole fragment (MPEG-TS bytes). */
@@ -71,12 +78,13 @@ export class Fragment extends MediaUnit<FragmentInfo> {
   }
 
   /** `F` for this fragment. */
-  protected header(jump: boolean): FragmentMessage {
+  protected header(jump: boolean, clock: boolean): FragmentMessage {
     return {
       type: "F",
       duration: this.info.duration,
       seq: this.info.seq,
       time: this.info.time,
+      at: clock ? this.info.at : undefined,
       discontinuity: this.info.discontinuity || undefined,
       jump: jump || undefined,
     };
@@ -97,6 +105,8 @@ export interface PartInfo {
   duration?: number;
   /** Wall-clock time of the part's first frame (ms since the epoch), when given. */
   time?: number;
+  /** The origin node's receive time (ms since the epoch), when known. */
+  at?: number;
   /** Timestamps may not continue from the previous fragment (part 0 only). */
   discontinuity: boolean;
 }
@@ -104,7 +114,7 @@ export interface PartInfo {
 /** One part of a fragment being made. */
 export class Part extends MediaUnit<PartInfo> {
   /** `P` for this part. */
-  protected header(jump: boolean): PartMessage {
+  protected header(jump: boolean, clock: boolean): PartMessage {
     return {
       type: "P",
       seq: this.info.seq,
@@ -113,6 +123,7 @@ export class Part extends MediaUnit<PartInfo> {
       last: this.info.last || undefined,
       duration: this.info.last ? this.info.duration : undefined,
       time: this.info.time,
+      at: clock ? this.info.at : undefined,
       discontinuity: this.info.discontinuity || undefined,
       jump: jump || undefined,
     };

@@ -74,12 +74,15 @@ export class PublisherFeed implements PublisherHandle, ConnectionRole {
   }
 
   /**
-   * A binary frame from the publisher: the media announced by the last `F` or `P`. The stream
-   * applies the size and memory limits (the same for every source) and throws past them.
+   * A binary frame from the publisher: the media announced by the last `F` or `P`, stamped with
+   * this node's receive time `at` (the origin's stamp, which relays keep; whatever `at` the
+   * publisher sent is replaced). The stream applies the size and memory limits (the same for
+   * every source) and throws past them.
    */
   handleBinary(data: Uint8Array): void {
     if (!this.#active) return;
     const pending = this.#media.take();
+    pending.at = Date.now();
     if (pending.type === "F") this.#stream.pushFragment(pending, data);
     else this.#stream.pushPart(pending, data);
   }

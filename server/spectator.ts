@@ -38,6 +38,8 @@ export interface SlowSpectatorPolicy {
 export interface SpectatorOptions {
   /** The spectator asked for parts (`parts=1`). */
   parts: boolean;
+  /** The spectator was granted `clock`: its `F` and `P` carry the origin's `at`. @default false */
+  clock?: boolean;
   /** The slow-spectator policy. */
   policy: SlowSpectatorPolicy;
   /** Where bytes and jumps are counted. */
@@ -60,6 +62,7 @@ export class Spectator implements StreamSubscriber {
   readonly wantsParts: boolean;
   #socket: ServerSocket;
   #options: SpectatorOptions;
+  #clock: boolean;
   #sent = 0;
   #marks: Mark[] = [];
   #marksHead = 0;
@@ -74,6 +77,7 @@ export class Spectator implements StreamSubscriber {
   constructor(socket: ServerSocket, options: SpectatorOptions) {
     this.#socket = socket;
     this.#options = options;
+    this.#clock = options.clock ?? false;
     this.wantsParts = options.parts;
   }
 
@@ -89,12 +93,12 @@ export class Spectator implements StreamSubscriber {
   sendInitial(fragments: readonly Fragment[], parts: readonly Part[], jumpFirst: boolean): void {
     let jump = jumpFirst;
     for (const fragment of fragments) {
-      this.#send(fragment.message(jump), "fragment");
+      this.#send(fragment.message(jump, this.#clock), "fragment");
       jump = false;
     }
     if (this.wantsParts && parts.length > 0) {
       for (const part of parts) {
-        this.#send(part.message(jump), "part");
+        this.#send(part.message(jump, this.#clock), "part");
         jump = false;
       }
       const last = parts[parts.length - 1].info;
@@ -107,7 +111,11 @@ export class Spectator implements StreamSubscriber {
   offerFragment(fragment: Fragment): void {
     if (this.#done || (this.wantsParts && fragment.info.assembled)) return;
     if (!this.#mayStartFragment()) return;
-    this.#send(fragment.message(this.#jumpPending), "fragment", fragment.receivedAt);
+    this.#send(
+      fragment.message(this.#jumpPending, this.#clock),
+      "fragment",
+      fragment.receivedAt,
+    );
     this.#caughtUp();
   }
 
@@ -120,13 +128,13 @@ export class Spectator implements StreamSubscriber {
         this.#inFragment = null;
         return;
       }
-      this.#send(part.message(this.#jumpPending), "part", part.receivedAt);
+      this.#send(part.message(this.#jumpPending, this.#clock), "part", part.receivedAt);
       this.#caughtUp();
       this.#inFragment = last ? null : seq;
       return;
     }
     if (this.#inFragment !== seq) return; // skipping this fragment, or joined after it began
-    this.#send(part.message(false), "part", part.receivedAt);
+    this.#send(part.message(false, this.#clock), "part", part.receivedAt);
     if (last) this.#inFragment = null;
   }
 

@@ -27,6 +27,8 @@ import type { ServerSocket } from "./transport/transport.ts";
 export interface SpectatorRoleOptions {
   /** The client asked for parts. */
   parts: boolean;
+  /** The client was granted `clock` (its media carries `at`). */
+  clock: boolean;
   /** The slow-spectator policy. */
   policy: SlowSpectatorPolicy;
   /** Counters. */
@@ -54,6 +56,7 @@ export class SpectatorRole implements ConnectionRole {
     this.#options = options;
     this.#spectator = new Spectator(socket, {
       parts: options.parts,
+      clock: options.clock,
       policy: options.policy,
       metrics: options.metrics,
       finish: options.finish,

@@ -170,6 +170,7 @@ export class Stream extends TypedEventTarget<StreamEvents> {
       seq,
       duration: message.duration,
       time: message.time,
+      at: message.at,
       discontinuity: this.#takeDiscontinuity(message.discontinuity, restarted),
       assembled: false,
     }, data);
@@ -223,6 +224,7 @@ export class Stream extends TypedEventTarget<StreamEvents> {
       last: message.last === true,
       duration: message.duration,
       time: message.time,
+      at: message.at,
       discontinuity: info.discontinuity,
     }, data);
     progress.parts.push(part);
@@ -241,6 +243,7 @@ export class Stream extends TypedEventTarget<StreamEvents> {
           seq: progress.seq,
           duration: message.duration ?? 0,
           time: first.time,
+          at: first.at,
           discontinuity: first.discontinuity,
           assembled: true,
         }, concatParts(progress.parts)),

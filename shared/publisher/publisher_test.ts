@@ -55,7 +55,7 @@ Deno.test("the publisher pushes with parts and caps, and sends each part with it
   publisher.start();
   const socket = await next();
   await publisher.ready();
-  assertEquals(socket.sent[0], "PUSH:stream=room%2Fa&auth=token&parts=1&caps=errors");
+  assertEquals(socket.sent[0], "PUSH:stream=room%2Fa&auth=token&parts=1&caps=errors%2Cclock");
   assert(publisher.nodeAcceptsParts);
   publisher.sendPart({ data: new Uint8Array(188), time: 1000 });
   publisher.sendPart({ data: new Uint8Array(376), time: 1200, last: true, duration: 2 });

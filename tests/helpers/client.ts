@@ -292,13 +292,17 @@ export async function publisherFor(
   return client;
 }
 
-/** What a test spectator asks for; `old` sends no `caps` (a client of the original protocol). */
+/**
+ * What a test spectator asks for; `old` sends no `caps` (a client of the original protocol), and
+ * `caps` sends those instead of ours.
+ */
 export interface SpectatorOptions {
   maxInitialFragments?: number;
   parts?: boolean;
   after?: number;
   onlySource?: boolean;
   old?: boolean;
+  caps?: string[];
 }
 
 /** Connects and pulls `stream` (as a new client unless `old`); resolves after `OK`. */
@@ -308,8 +312,14 @@ export async function spectatorFor(
   options: SpectatorOptions = {},
 ): Promise<TestClient> {
   const client = await TestClient.connect(url);
-  const { old, ...pull } = options;
-  client.send({ type: "PULL", stream, auth: await pullToken(stream), ...pull, caps: capsFor(old) });
+  const { old, caps, ...pull } = options;
+  client.send({
+    type: "PULL",
+    stream,
+    auth: await pullToken(stream),
+    ...pull,
+    caps: caps ?? capsFor(old),
+  });
   const answer = await client.nextMessage();
   if (answer.type !== "OK") throw new Error(`PULL refused: ${JSON.stringify(answer)}`);
   return client;

@@ -67,7 +67,7 @@ Deno.test("a relay pulls with parts and its path, and starts once the upstream's
   assert(pull.type === "PULL");
   assertEquals(
     [pull.stream, pull.auth, pull.parts, pull.via, pull.caps, pull.after],
-    ["s", "token-for-s", true, ["edge"], ["errors"], undefined],
+    ["s", "token-for-s", true, ["edge"], ["errors", "clock"], undefined],
   );
   fragment(socket, 7);
   fragment(socket, 8);

@@ -106,6 +106,7 @@ export class HlsWebSocket {
       latency: latest?.latency ?? null,
       delay: latest?.delay ?? 0,
       targetDelay: this.#controller?.targetDelay ?? this.#options.delay,
+      clock: this.#controller?.onNodeClock ?? false,
       bufferLength: latest?.bufferLength ?? 0,
       bitrate: Math.round(this.#bytes.perSecond(now) * 8),
       bytesReceived: counters?.bytes ?? 0,
@@ -237,6 +238,9 @@ export class HlsWebSocket {
       maxDelay: options.maxDelay,
       maxRate: options.maxCatchUpRate,
       nodeSendsParts: () => this.#connection?.counters.parts ?? false,
+      nodeNow: () => this.#connection?.nodeNow(),
+      nodeDelay: () => this.#connection?.counters.nodeDelay,
+      delayGiven: options.delayGiven,
     });
     controller.addEventListener("latency", (event) => this.#events.notify("latency", event.detail));
     controller.addEventListener("seeked", (event) => {
@@ -290,6 +294,7 @@ export class HlsWebSocket {
   setDelayOptions(delay: number, maxDelay?: number): void {
     const resolved = resolveOptions({ ...this.#options, delay, maxDelay });
     this.#options.delay = resolved.delay;
+    this.#options.delayGiven = true;
     this.#options.maxDelay = resolved.maxDelay;
     this.#controller?.setDelay(resolved.delay, resolved.maxDelay);
   }

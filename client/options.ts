@@ -31,9 +31,12 @@ export interface HlsWebSocketOptions {
   /** Pull token (JWT); may be empty where the node needs none. */
   authToken: string;
   /**
-   * Target delay behind live in seconds: how far the frame on screen stays behind the newest media
-   * received. The player raises it when the stream's delivery needs more (whole fragments need at
-   * least one fragment). Settable while playing with `setDelayOptions`. @default 0.5
+   * Target delay behind live in seconds. On a node that grants `clock`: the frame on screen is the
+   * one the origin received `delay` ago (node clock), and without this option the node's default
+   * (`OK:delay`, 0.15 s unless configured) applies, the same for every viewer. On older nodes: how
+   * far the frame on screen stays behind the newest media received. The player raises it when the
+   * delivery needs more (arrival jitter; whole fragments need at least one fragment). Settable
+   * while playing with `setDelayOptions`. @default the node's, else 0.5
    */
   delay?: number;
   /** Beyond this delay the player jumps forward instead of catching up. @default delay + 1.5 */
@@ -74,6 +77,8 @@ export type ResolvedOptions =
     maxBufferDuration: number | undefined;
     /** Explicit `workerUrl`, if given. */
     workerUrl: string | undefined;
+    /** Whether the page set `delay` (on a node with `clock`, it then overrides the node's). */
+    delayGiven: boolean;
   };
 
 /** Default target delay (seconds behind the newest media received). */
@@ -131,6 +136,7 @@ export function resolveOptions(options: HlsWebSocketOptions): ResolvedOptions {
     streamId: options.streamId,
     authToken: typeof options.authToken === "string" ? options.authToken : "",
     delay: positive("delay", options.delay, DEFAULT_DELAY, true),
+    delayGiven: options.delay !== undefined && options.delay !== null,
     maxDelay: optionalPositive("maxDelay", options.maxDelay),
     maxBufferDuration: optionalPositive("maxBufferDuration", options.maxBufferDuration),
     maxInitialFragments: Math.floor(

@@ -27,6 +27,8 @@ export interface PlayerStats {
   delay: number;
   /** The delay the player holds now, in seconds. */
   targetDelay: number;
+  /** Whether the delay is held on the node's clock (`clock` granted; else behind the newest media). */
+  clock: boolean;
   /** Seconds buffered ahead of the playhead. */
   bufferLength: number;
   /** Received media bitrate over the last five seconds, in bits per second. */

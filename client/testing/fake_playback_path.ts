@@ -61,6 +61,8 @@ export class FakePlaybackPath extends TypedEventTarget<PlaybackPathEventMap>
   ended = false;
   /** Whether `destroy` was called. */
   destroyed = false;
+  /** Set by a test for a path with its own playhead: records the functions to follow. */
+  follow?: (target: ((now: number) => number) | null) => void;
 
   /** A path that catches up by `catchUp`. */
   constructor(catchUp: CatchUp = "rate") {

@@ -11,13 +11,14 @@
  * The jitter buffer: each arrival's lag (its arrival on the node's clock minus the line's time of
  * its first frame) says how much delay would have shown it in time. The delay needed is the
  * largest lag of the last seconds plus a margin for decoding; after a late burst it grows at once,
- * then shrinks back slowly.
+ * then shrinks back (0.1 s per second), so viewers that saw different bursts are back in step
+ * within seconds. The first two seconds are not counted (the player's own start-up work).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ClockTarget } from "./clock_target.ts";
- * const target = new ClockTarget();
+ * const target = new ClockTarget({ warmupMs: 0 });
  * target.anchor(10, 1_000_000, 1_000_020); // media 10 s reached the origin at 1_000_000, here 20 ms later
  * assert(target.liveEdge(1_000_500) === 10.5);
  * assert(Math.abs(target.needed(1_000_020) - 0.035) < 1e-9); // 20 ms lag + 15 ms margin
@@ -33,8 +34,13 @@ export interface ClockTargetOptions {
   lineWindowMs?: number;
   /** Lags kept for the jitter buffer, ms. @default 3000 */
   lagWindowMs?: number;
-  /** How fast the jitter buffer shrinks back, seconds per second. @default 0.02 */
+  /** How fast the jitter buffer shrinks back, seconds per second. @default 0.1 */
   shrinkPerSecond?: number;
+  /**
+   * Lags of the first arrivals are not counted, ms (the start: the player decodes its way to the
+   * live edge, and what it measures then is its own work, not the delivery). @default 2000
+   */
+  warmupMs?: number;
 }
 
 /** The line from media time to the node's clock, and the jitter buffer. */
@@ -44,6 +50,7 @@ export class ClockTarget {
   #lags: Array<{ at: number; lag: number }> = [];
   #held = 0;
   #heldAt = 0;
+  #firstArrival: number | undefined;
 
   /** A target with the defaults, or `options`. */
   constructor(options: ClockTargetOptions = {}) {
@@ -51,7 +58,8 @@ export class ClockTarget {
       margin: 0.015,
       lineWindowMs: 10_000,
       lagWindowMs: 3_000,
-      shrinkPerSecond: 0.02,
+      shrinkPerSecond: 0.1,
+      warmupMs: 2000,
       ...options,
     };
   }
@@ -77,6 +85,8 @@ export class ClockTarget {
     anchors.push({ at, offset: media - at / 1000 });
     while (anchors.length > 1 && anchors[0].at < at - this.#options.lineWindowMs) anchors.shift();
     const best = this.#best()!;
+    this.#firstArrival ??= arrived;
+    if (arrived < this.#firstArrival + this.#options.warmupMs) return;
     const lag = Math.max(0, (arrived - (media - best) * 1000) / 1000);
     const lags = this.#lags;
     lags.push({ at: arrived, lag });

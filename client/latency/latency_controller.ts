@@ -150,6 +150,7 @@ export class LatencyController extends TypedEventTarget<LatencyControllerEventMa
   /** Changes the wanted delay (and maximum) while playing. */
   setDelay(delay: number, maxDelay?: number): void {
     this.#options.delay = delay;
+    this.#options.delayGiven = true;
     this.#options.maxDelay = maxDelay;
   }
 

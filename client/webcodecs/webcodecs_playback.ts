@@ -369,10 +369,14 @@ export class WebCodecsPlayback extends TypedEventTarget<PlaybackPathEventMap>
 
   /** Decodes what is queued; the rest still plays. */
   async endOfStream(): Promise<void> {
-    await Promise.all([
+    const flushed = Promise.all([
       this.#videoDecoder?.state === "configured" ? this.#videoDecoder.flush() : undefined,
       this.#audioDecoder?.state === "configured" ? this.#audioDecoder.flush() : undefined,
     ].map((promise) => promise?.catch(() => {})));
+    // A decoder that holds its last frames (no more input) must not hold up `ended`.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([flushed, new Promise((resolve) => timer = setTimeout(resolve, 500))]);
+    clearTimeout(timer);
   }
 
   /** Frame counts, and how far audio was from video when both were handed to the element. */

@@ -4,7 +4,8 @@
  * - In ffmpeg ({@linkcode withTimeCode}): right after the test pattern is made (and paced by
  *   `-re`), every frame's wall clock (`RTCTIME`) becomes its timestamp for a moment; `geq` draws
  *   its low 32 bits of milliseconds as a row of 32 black/white blocks (most significant first) in
- *   a strip at the top of the picture, then the timestamps are put back to start at 0.
+ *   a strip at the top of the picture, and under it the frame's number (16 blocks, to count the
+ *   frames never shown), then the timestamps are put back to start at 0.
  * - In the page ({@linkcode TIME_CODE_READER}): `requestVideoFrameCallback` on every presented
  *   frame draws one line of the strip into a canvas and reads the blocks; the sample is the
  *   frame's expected display time (on the same machine clock) minus the code.
@@ -20,8 +21,10 @@
 
 /** Blocks of the code (bits). */
 export const CODE_BITS = 32;
-/** Height of the strip, in pixels of a 720p picture. */
-const STRIP_HEIGHT = 24;
+/** Blocks of the frame number. */
+export const FRAME_BITS = 16;
+/** Height of the strip (two rows), in pixels of a 720p picture. */
+const STRIP_HEIGHT = 32;
 
 /**
  * Puts the time-code strip into the filter graph of `ffmpegArgs` (one rendition): the chain that
@@ -34,7 +37,10 @@ export function withTimeCode(args: string[], width: number): string[] {
   }
   const block = width / CODE_BITS;
   const bit = `31-floor(X/${block})`;
-  const lum = `255*mod(floor(T*1000/pow(2\\,${bit}))\\,2)`;
+  const clock = `255*mod(floor(T*1000/pow(2\\,${bit}))\\,2)`;
+  const frameBit = `15-floor(X/${width / FRAME_BITS})`;
+  const frame = `255*mod(floor(N/pow(2\\,${frameBit}))\\,2)`;
+  const lum = `if(lt(Y\\,${STRIP_HEIGHT / 2})\\,${clock}\\,${frame})`;
   const chain = "settb=1/1000,setpts=RTCTIME/1000,split[tcmain][tcstrip];" +
     `[tcstrip]crop=${width}:${STRIP_HEIGHT}:0:0,format=yuv420p,` +
     `geq=lum='${lum}':cb=128:cr=128[tccode];` +
@@ -50,6 +56,8 @@ export interface CodedFrame {
   shown: number;
   /** Capture clock from the picture (ms since the epoch), or null when unreadable. */
   code: number | null;
+  /** The frame's number at the source (16 bits). */
+  frame: number;
 }
 
 /**
@@ -65,19 +73,29 @@ export const TIME_CODE_READER = `(() => {
   const read = (now, meta) => {
     const width = video.videoWidth;
     if (width > 0) {
-      if (canvas.width !== width) { canvas.width = width; canvas.height = 1; }
-      const y = Math.round(${STRIP_HEIGHT / 2} * width / 1280);
-      context.drawImage(video, 0, y, width, 1, 0, 0, width, 1);
-      const data = context.getImageData(0, 0, width, 1).data;
-      let low = 0;
-      for (let bit = 0; bit < ${CODE_BITS}; bit++) {
-        const x = Math.floor((bit + 0.5) * width / ${CODE_BITS});
-        low = low * 2 + (data[x * 4 + 1] > 128 ? 1 : 0);
-      }
+      if (canvas.width !== width) { canvas.width = width; canvas.height = 2; }
+      const scale = width / 1280;
+      context.drawImage(video, 0, Math.round(${
+  STRIP_HEIGHT / 4
+} * scale), width, 1, 0, 0, width, 1);
+      context.drawImage(video, 0, Math.round(${
+  (STRIP_HEIGHT * 3) / 4
+} * scale), width, 1, 0, 1, width, 1);
+      const data = context.getImageData(0, 0, width, 2).data;
+      const bits = (count, row) => {
+        let value = 0;
+        for (let bit = 0; bit < count; bit++) {
+          const x = Math.floor((bit + 0.5) * width / count);
+          value = value * 2 + (data[(row * width + x) * 4 + 1] > 128 ? 1 : 0);
+        }
+        return value;
+      };
+      const low = bits(${CODE_BITS}, 0);
+      const frame = bits(${FRAME_BITS}, 1);
       const shown = performance.timeOrigin + meta.expectedDisplayTime;
       // The low 32 bits of the capture clock: the capture is the latest such time before display.
       const back = ((shown - low) % 2 ** 32 + 2 ** 32) % 2 ** 32;
-      frames.push({ shown, code: back < 10000 ? shown - back : null });
+      frames.push({ shown, code: back < 10000 ? shown - back : null, frame });
     }
     video.requestVideoFrameCallback(read);
   };
@@ -92,27 +110,30 @@ export interface PictureNumbers {
   presented: number;
   /** Frames whose code could not be read. */
   unreadable: number;
-  /** Frames of the source never presented (gaps in the codes), as a share of the source's. */
+  /** Frames of the source never presented (gaps in the frame numbers), as a share of the source's. */
   droppedShare: number;
   /** Gaps of more than 200 ms between two presented frames. */
   stalls: number;
 }
 
-/** Reads the frames of one viewer (30 fps source). */
+/** Reads the frames of one viewer (a `fps` source). */
 export function pictureNumbers(frames: CodedFrame[], fps = 30): PictureNumbers {
-  const readable = frames.filter((frame): frame is { shown: number; code: number } =>
+  const readable = frames.filter((frame): frame is CodedFrame & { code: number } =>
     frame.code !== null
   );
-  const interval = 1000 / fps;
   let missing = 0;
   let stalls = 0;
+  let span = 0;
   for (let index = 1; index < readable.length; index++) {
-    const step = readable[index].code - readable[index - 1].code;
-    if (step > interval * 1.5) missing += Math.round(step / interval) - 1;
+    const step = (readable[index].frame - readable[index - 1].frame + 65536) % 65536;
+    // A step back or a very long one is a misread or a jump: not counted as drops.
+    if (step >= 1 && step < fps * 10) {
+      missing += step - 1;
+      span += step;
+    }
     if (readable[index].shown - readable[index - 1].shown > 200) stalls++;
   }
-  const span = readable.length > 1 ? readable.at(-1)!.code - readable[0].code : 0;
-  const expected = Math.max(1, Math.round(span / interval) + 1);
+  const expected = Math.max(1, span + 1);
   return {
     latencies: readable.map((frame) => frame.shown - frame.code),
     presented: frames.length,

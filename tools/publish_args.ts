@@ -38,7 +38,8 @@ Options:
   --secret SECRET          push secret (signs short-lived tokens); default $PUSH_SECRET
   --token TOKEN            ready push token (one stream id); default $PUSH_TOKEN
   --fragment-duration S    target fragment duration in seconds (default 2)
-  --part-duration S        target part duration in seconds (default 0.2)
+  --part-duration S        target part duration in seconds, or frame: a part per video frame,
+                           sent as soon as ffmpeg wrote it (default frame)
   --no-parts               send whole fragments only
   --encode MODE            auto (default: copy H.264/AAC files and listeners), copy, or encode
   --bitrate RATE           video bitrate when encoding one stream (default 2500k)
@@ -151,7 +152,9 @@ export function parsePublishArgs(
     secret,
     input: inputs[0],
     fragmentDuration: positiveNumber("fragment-duration", values["fragment-duration"], 2),
-    partDuration: positiveNumber("part-duration", values["part-duration"], 0.2),
+    partDuration: values["part-duration"] === undefined || values["part-duration"] === "frame"
+      ? "frame"
+      : positiveNumber("part-duration", values["part-duration"], 0.2),
     parts: !values["no-parts"],
     encode,
     videoBitrate: values.bitrate,

@@ -24,7 +24,7 @@ Deno.test("publish arguments: the command forms", () => {
     file.partDuration,
     file.encode,
     file.startTimeoutMs,
-  ], [false, 2, 0.2, "auto", 10000]);
+  ], [false, 2, "frame", "auto", 10000]);
   const pattern = parsePublishArgs([
     ...url,
     "--stream",
@@ -47,13 +47,20 @@ Deno.test("publish arguments: the command forms", () => {
     "srt://0.0.0.0:9000",
     "--fragment-duration",
     "1",
+    "--part-duration",
+    "0.2",
   ], { PUSH_TOKEN: "t" })!;
-  assertEquals([listen.input.kind, listen.token, listen.secret, listen.fragmentDuration], [
-    "listen",
-    "t",
-    undefined,
-    1,
-  ]);
+  assertEquals(
+    [
+      listen.input.kind,
+      listen.token,
+      listen.secret,
+      listen.fragmentDuration,
+      listen.partDuration,
+    ],
+    ["listen", "t", undefined, 1, 0.2],
+    "a number keeps parts of that duration",
+  );
   const device = parsePublishArgs([
     ...url,
     "--rendition",

@@ -69,7 +69,7 @@ export function makeLane(
     publisher,
     parts: options.parts !== false,
     fragmentDuration: options.fragmentDuration ?? 2,
-    partDuration: options.partDuration ?? 0.2,
+    partDuration: options.partDuration ?? "frame",
     onPart: options.onPart && ((part) => options.onPart!(rendition.streamId, part)),
   });
   const report = () => {

@@ -26,8 +26,8 @@ export interface PublishOptions {
   input: PublishInput;
   /** Target fragment duration in seconds. @default 2 */
   fragmentDuration?: number;
-  /** Target part duration in seconds. @default 0.2 */
-  partDuration?: number;
+  /** Target part duration in seconds, or `"frame"`: a part per video frame. @default "frame" */
+  partDuration?: number | "frame";
   /** Send parts to nodes that accept them. @default true */
   parts?: boolean;
   /** `auto` copies H.264/AAC files and live listeners and encodes the rest; `copy`; `encode`. @default "auto" */

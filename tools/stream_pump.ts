@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts ignore
- * const pump = new StreamPump({ publisher, parts: true, fragmentDuration: 2, partDuration: 0.2 });
+ * const pump = new StreamPump({ publisher, parts: true, fragmentDuration: 2, partDuration: "frame" });
  * await pump.run(ffmpeg.stdout); // until ffmpeg closes its output
  * console.log(pump.stats.fragments, pump.stats.mediaSeconds);
  * ```
@@ -23,8 +23,8 @@ export interface StreamPumpOptions {
   parts: boolean;
   /** Target fragment duration in seconds. */
   fragmentDuration: number;
-  /** Target part duration in seconds (with `parts`). */
-  partDuration: number;
+  /** Target part duration in seconds, or `"frame"` (a part per video frame), with `parts`. */
+  partDuration: number | "frame";
   /** Called with every part cut (before it is sent). */
   onPart?: (part: TsPart) => void;
 }

@@ -9,6 +9,12 @@
  * - Parts are cut at the start of a video PES packet (a TS packet boundary) once they hold about
  *   `partDuration` of media, and at every keyframe; a part is handed out as soon as the next
  *   frame begins, so the cutter adds about one frame interval of delay to each part's last frame.
+ * - With `partDuration: "frame"` (the default) every video frame is a part of its own, handed out
+ *   at the end of the chunk of input that completed it: a muxer that flushes each PES (ffmpeg's
+ *   `-flush_packets 1`) writes one frame at a time, so the part leaves without waiting for the
+ *   next frame. What comes after the frame before the next one (audio, tables) goes at the head
+ *   of the next frame's part; the rest of a frame split over two chunks is a part of its own; the
+ *   last part of a fragment holds what came after its last frame (it may be empty).
  * - A fragment's duration is the PTS of the next fragment's keyframe minus its own; the last one
  *   (at the end of the input) ends one frame after its last frame. A jump in the timestamps ends the
  *   fragment at the next keyframe and marks the next one `discontinuity`.
@@ -75,6 +81,14 @@ const MAX_FRAME_GAP = 10 * PTS_HZ;
 export class TsCutter {
   #fragmentTicks: number;
   #partTicks: number;
+  /** One part per video frame, handed out at the end of the chunk that completed it. */
+  #perFrame: boolean;
+  /** The current part's frame was handed out already; `#part` holds what came after it. */
+  #emittedEarly = false;
+  /** What came after the frame handed out holds video (the frame was split over chunks). */
+  #residueVideo = false;
+  /** Media ticks counted for the parts of this frame handed out early. */
+  #emittedTicks = 0;
   #now: () => number;
   #maxPreamble: number;
   #aligner = new TsPacketAligner();
@@ -118,7 +132,9 @@ export class TsCutter {
   /** Creates a cutter; nothing runs until bytes are pushed. */
   constructor(options: TsCutterOptions = {}) {
     this.#fragmentTicks = (options.fragmentDuration ?? 2) * PTS_HZ;
-    this.#partTicks = (options.partDuration ?? 0.2) * PTS_HZ;
+    const partDuration = options.partDuration ?? "frame";
+    this.#perFrame = partDuration === "frame";
+    this.#partTicks = partDuration === "frame" ? 0 : partDuration * PTS_HZ;
     this.#now = options.now ?? Date.now;
     this.#maxPreamble = options.maxPreambleBytes ?? 4 * 1024 * 1024;
   }
@@ -142,7 +158,25 @@ export class TsCutter {
         this.#packet(run.subarray(offset, offset + TS_PACKET_SIZE));
       }
     }
+    if (this.#perFrame) this.#emitFrame();
     return this.#take();
+  }
+
+  /**
+   * Frame parts, at the end of a chunk: hands out the frame of the current part (or the rest of
+   * it) now, as the muxer has flushed it. Not while a frame's keyframe status is unknown (its
+   * predecessor may end the fragment), nor in streams without video.
+   */
+  #emitFrame(): void {
+    if (!this.#started || this.#pending !== null || this.#program.video === undefined) return;
+    if (this.#emittedEarly && !this.#residueVideo) return;
+    if (this.#part.length === 0) return;
+    const ticks = this.#emittedEarly ? 0 : this.#frameTicks;
+    this.#emit(false, undefined, ticks);
+    this.#emittedTicks += ticks;
+    this.#emittedEarly = true;
+    this.#residueVideo = false;
+    this.#partIndependent = false;
   }
 
   /** The input ended: completes the fragment in progress (its last frame lasts one frame interval). */
@@ -154,7 +188,11 @@ export class TsCutter {
       this.#part.push(...this.#held);
       this.#held = [];
       const end = this.#maxPts + this.#frameTicks;
-      this.#emit(true, Math.max(0, end - this.#fragmentPts), end - this.#partDts);
+      this.#emit(
+        true,
+        Math.max(0, end - this.#fragmentPts),
+        end - this.#partDts - this.#emittedTicks,
+      );
     } else {
       this.#drop([...this.#preamble, ...this.#held]);
     }
@@ -227,6 +265,7 @@ export class TsCutter {
       this.#part.push(...this.#held, ...packets);
       this.#held = [];
       this.#partLastByteAt = this.#pushAt;
+      if (video && this.#emittedEarly) this.#residueVideo = true;
       return;
     }
     if (video) {
@@ -292,16 +331,22 @@ export class TsCutter {
       this.#emit(
         true,
         Math.max(0, end - this.#fragmentPts),
-        (jumped ? end : frame.dts) - this.#partDts,
+        (jumped ? end : frame.dts) - this.#partDts - this.#emittedTicks,
       );
       this.#discontinuity = discontinuity;
       this.#startFragment(frame, this.#held, packets);
       this.#held = [];
+    } else if (this.#perFrame && this.#emittedEarly && !this.#residueVideo) {
+      // The frame left already: what came after it opens the next frame's part.
+      const leading = [...this.#part, ...this.#held];
+      this.#startPart(frame, keyframe ? this.#withTables(leading) : leading, packets);
+      this.#held = [];
     } else if (
-      this.#partTicks > 0 &&
-      (keyframe || frame.dts - this.#partDts >= this.#partTicks - tolerance)
+      this.#perFrame ||
+      (this.#partTicks > 0 &&
+        (keyframe || frame.dts - this.#partDts >= this.#partTicks - tolerance))
     ) {
-      this.#emit(false, undefined, frame.dts - this.#partDts);
+      this.#emit(false, undefined, frame.dts - this.#partDts - this.#emittedTicks);
       this.#startPart(frame, keyframe ? this.#withTables(this.#held) : this.#held, packets);
       this.#held = [];
     } else {
@@ -339,6 +384,9 @@ export class TsCutter {
     this.#partDts = frame.dts;
     this.#partIndependent = frame.key;
     this.#partLastByteAt = this.#pushAt;
+    this.#emittedEarly = false;
+    this.#residueVideo = false;
+    this.#emittedTicks = 0;
   }
 
   #emit(last: boolean, durationTicks: number | undefined, mediaTicks: number): void {

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { sameBytes } from "../../tests/helpers/media.ts";
-import { probe, tsStream } from "../../tests/helpers/ts_stream.ts";
+import { muxerWrites, probe, tsStream } from "../../tests/helpers/ts_stream.ts";
 import { TsCutter, type TsCutterOptions, TsCutterStream, type TsPart } from "./cutter.ts";
 import { parsePesHeader } from "./pes.ts";
 import {
@@ -145,6 +145,67 @@ Deno.test("chunks cut anywhere give the same parts as one push", async () => {
       reference[index].independent,
       reference[index].duration,
     ]);
+  }
+});
+
+/** How many video PES start in `data`. */
+function videoStarts(data: Uint8Array): number {
+  return packets(data).filter((packet) =>
+    packetPid(packet) === VIDEO_PID && payloadUnitStart(packet)
+  ).length;
+}
+
+Deno.test("frame parts: one per video frame, out at the end of the muxer's write, same fragments", async () => {
+  const ts = await tsStream({ seconds: 3, gopSeconds: 1 });
+  const reference = fragments(cut(ts, { fragmentDuration: 1, partDuration: 0.25 }).parts);
+  const cutter = new TsCutter({ fragmentDuration: 1 }); // "frame" is the default
+  const parts: TsPart[] = [];
+  let frames = 0;
+  for (const write of muxerWrites(ts)) {
+    const out = cutter.push(write);
+    parts.push(...out);
+    if (videoStarts(write) === 1 && parts.length > 0) {
+      frames++;
+      // The frame this write carried left with it, not one frame later.
+      // One part, or at a fragment start the previous fragment's last part and then this frame.
+      assert(out.length === 1 || (out.length === 2 && out[0].last), `frame ${frames}: out now`);
+      const start = packets(out.at(-1)!.data).find((packet) =>
+        packetPid(packet) === VIDEO_PID && payloadUnitStart(packet)
+      );
+      assert(
+        start && sameBytes(start, write.subarray(0, TS_PACKET_SIZE)),
+        `frame ${frames}: its PES`,
+      );
+    }
+  }
+  parts.push(...cutter.flush());
+  const whole = fragments(parts);
+  assertEquals(whole.length, reference.length);
+  for (const [index, fragment] of whole.entries()) {
+    assert(sameBytes(fragment.data, reference[index].data), `fragment ${index}: same bytes`);
+    assertEquals(fragment.duration, reference[index].duration);
+    const starts = fragment.parts.map((part) => videoStarts(part.data));
+    assert(starts.slice(0, -1).every((count) => count === 1), `fragment ${index}: a frame a part`);
+    assertEquals(starts.at(-1), 0, "the last part holds what came after the last frame");
+    assertEquals(fragment.parts.length - 1, 30, "30 frames a second");
+    assertEquals(fragment.parts[0].independent, true);
+    assert(fragment.parts.slice(1).every((part) => !part.independent), "one keyframe a second");
+    const media = fragment.parts.reduce((sum, part) => sum + part.mediaDuration, 0);
+    // (The stream's very first frame has no known frame interval yet: it counts 0.)
+    const missing = index === 0 ? 1 / 30 : 0;
+    assert(Math.abs(media + missing - fragment.duration) < 0.001, `${index}: media ${media} s`);
+    await assertSelfContained(fragment.data, `fragment ${index}`);
+  }
+  // Chunks cut anywhere: a frame split over two chunks goes out in two parts; fragments the same.
+  const next = random(5);
+  const chunked = fragments(
+    cut(ts, { fragmentDuration: 1, partDuration: "frame" }, () => 1 + Math.floor(next() * 9000))
+      .parts,
+  );
+  assertEquals(chunked.map((f) => f.data.byteLength), reference.map((f) => f.data.byteLength));
+  for (const fragment of chunked) {
+    assert(fragment.parts.every((part) => videoStarts(part.data) <= 1), "never two frames a part");
+    assert(fragment.parts.length > 30, `${fragment.parts.length} parts`);
   }
 });
 

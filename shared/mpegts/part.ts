@@ -11,8 +11,11 @@
 export interface TsCutterOptions {
   /** Target fragment duration in seconds: a fragment ends at the first keyframe at or after it. @default 2 */
   fragmentDuration?: number;
-  /** Target part duration in seconds; 0 gives one part per fragment. @default 0.2 */
-  partDuration?: number;
+  /**
+   * Target part duration in seconds, 0 for one part per fragment, or `"frame"`: one part per
+   * video frame, handed out as soon as the muxer's write of it is in. @default "frame"
+   */
+  partDuration?: number | "frame";
   /** Wall clock in milliseconds since the epoch (for the `time` stamps). @default Date.now */
   now?: () => number;
   /** Non-video bytes kept before the first keyframe at most (the oldest go first). @default 4 MiB */

@@ -110,3 +110,22 @@ export async function probe(
   if (!result.success) throw new Error(`ffprobe failed: ${stderr}`);
   return JSON.parse(new TextDecoder().decode(result.stdout));
 }
+
+/**
+ * Splits a TS stream of ffmpeg's (video PID 0x100, audio 0x101) where a muxer that flushes each
+ * PES (`-flush_packets 1`) writes: before every media PES start.
+ */
+export function muxerWrites(ts: Uint8Array): Uint8Array[] {
+  const writes: Uint8Array[] = [];
+  let start = 0;
+  for (let offset = 188; offset < ts.byteLength; offset += 188) {
+    const pid = ((ts[offset + 1] & 0x1f) << 8) | ts[offset + 2];
+    const unitStart = (ts[offset + 1] & 0x40) !== 0;
+    if ((pid === 0x100 || pid === 0x101) && unitStart) {
+      writes.push(ts.subarray(start, offset));
+      start = offset;
+    }
+  }
+  writes.push(ts.subarray(start));
+  return writes;
+}

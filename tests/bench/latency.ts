@@ -8,7 +8,7 @@
  * our publish path (the `publish` command's cutter and publisher, to a node) and to ffmpeg's HLS
  * muxer (a folder served over HTTP):
  *
- * - phase 1, 1 s fragments, parts of one frame (`partDuration` 0.034): our player by default
+ * - phase 1, 1 s fragments, parts of one frame (`partDuration: "frame"`, the publisher's default): our player by default
  *   (WebCodecs, the node's delay 0.15 s), the same with the page's `delay: 0.05`, our player with
  *   `playback: "mse"`, two viewers at once (their difference), and hls.js on ffmpeg's 1 s segments;
  * - phase 2, 2 s fragments, 200 ms parts: our player by default, and hls.js on 2 s segments.
@@ -152,7 +152,11 @@ const browser = await launchBrowser();
 const rows: Row[] = [];
 const differences: number[] = [];
 try {
-  for (const phase of [{ fragment: 1, part: 0.034 }, { fragment: 2, part: 0.2 }]) {
+  const phases: Array<{ fragment: number; part: number | "frame" }> = [
+    { fragment: 1, part: "frame" },
+    { fragment: 2, part: 0.2 },
+  ];
+  for (const phase of phases) {
     const hlsDir = await Deno.makeTempDir({ prefix: "latency-hls-" });
     const source = await LatencySource.start({
       url: node.wsUrl,
@@ -173,7 +177,7 @@ try {
       const ours = (options: Record<string, unknown>) => () =>
         openModulePage(browser, node, STREAM, options);
       const hls = () => browser.page(`${server.url}/hls.html`);
-      const plans = phase.part < 0.1
+      const plans = phase.part === "frame"
         ? [
           { key: "webcodecs", name: "ours, default (WebCodecs), frame parts", open: ours({}) },
           {

@@ -41,8 +41,8 @@ export interface LatencySourceOptions {
   fps?: number;
   /** Fragment and HLS segment duration in seconds. @default 2 */
   fragmentDuration?: number;
-  /** Part duration in seconds. @default 0.2 */
-  partDuration?: number;
+  /** Part duration in seconds, or `frame` (a part per frame). @default 0.2 */
+  partDuration?: number | "frame";
   /** Draw a machine-readable time code into each picture (`latency_timecode.ts`). @default false */
   timeCode?: boolean;
 }

@@ -23,7 +23,7 @@
 export const CODE_BITS = 32;
 /** Blocks of the frame number. */
 export const FRAME_BITS = 16;
-/** Height of the strip (two rows), in pixels of a 720p picture. */
+/** Height of the strip (two rows), in pixels of the picture. */
 const STRIP_HEIGHT = 32;
 
 /**

@@ -141,9 +141,12 @@ export class WebCodecsPlayback extends TypedEventTarget<PlaybackPathEventMap>
     this.#stream = new MediaStream();
   }
 
-  /** Chunks waiting for the decoders. */
+  /**
+   * Chunks taken but not yet in the buffers: none, as `push` hands every sample to the decoders
+   * at once (what they queue counts as buffered), so the controller starts as soon as a burst is in.
+   */
   get pending(): number {
-    return (this.#videoDecoder?.decodeQueueSize ?? 0) + (this.#audioDecoder?.decodeQueueSize ?? 0);
+    return 0;
   }
 
   /** Creates the decoders and tracks of the stream's tracks. */

@@ -23,7 +23,7 @@
  */
 
 import { Backoff } from "../shared/backoff.ts";
-import { CLIENT_CAPABILITIES } from "../shared/capabilities.ts";
+import { Capability, CLIENT_CAPABILITIES } from "../shared/capabilities.ts";
 import { isRetriable } from "../shared/errors.ts";
 import type { MediaHeader } from "../shared/media_pairing.ts";
 import {
@@ -35,6 +35,7 @@ import { Reconnection } from "../shared/session/reconnection.ts";
 import { ResumePoint } from "../shared/session/resume_point.ts";
 import type { ReconnectInfo } from "./events.ts";
 import { PlayerError } from "./events.ts";
+import { NodeClock } from "./latency/node_clock.ts";
 
 /** A fragment or part as received. */
 export interface MediaChunk {
@@ -46,6 +47,8 @@ export interface MediaChunk {
   part?: number;
   /** Publisher's wall clock of the first frame, ms since the epoch, when given. */
   time?: number;
+  /** The origin node's receive time, ms since the epoch on its clock (capability `clock`). */
+  at?: number;
   /** Duration in seconds (fragments, and the last part of a fragment). */
   duration?: number;
   /** Fragments were skipped before this one. */
@@ -120,6 +123,10 @@ export interface ConnectionCounters {
   parts: boolean;
   /** Sequence number of the last complete fragment, if known. */
   lastSeq: number | undefined;
+  /** Whether the node granted `clock` (it stamps `at`, announces a delay, answers `T`). */
+  clock: boolean;
+  /** The node's default target delay for viewers (`OK:delay`), seconds, when it sent one. */
+  nodeDelay: number | undefined;
 }
 
 /** Pulls one stream from a node, across reconnections. */
@@ -137,7 +144,10 @@ export class PullConnection {
     reconnects: 0,
     parts: false,
     lastSeq: undefined,
+    clock: false,
+    nodeDelay: undefined,
   };
+  #clock: NodeClock | null = null;
   #freshConnection = false;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -157,6 +167,14 @@ export class PullConnection {
   /** Counters so far. */
   get counters(): Readonly<ConnectionCounters> {
     return this.#counters;
+  }
+
+  /**
+   * The node's clock now (ms since the epoch), estimated from `T` round trips; undefined while
+   * unknown or when the node did not grant `clock`.
+   */
+  nodeNow(): number | undefined {
+    return this.#counters.clock ? this.#clock?.nodeNow() : undefined;
   }
 
   /** Whether a socket is open or opening. */
@@ -182,6 +200,7 @@ export class PullConnection {
     this.#opening = null;
     this.#session?.close();
     this.#session = null;
+    this.#clock?.stop();
   }
 
   #log(message: string): void {
@@ -216,18 +235,34 @@ export class PullConnection {
       signal: opening.signal,
     }, {
       onMedia: (header, data) => this.#onMedia(header, data),
+      onMessage: (message) => {
+        if (message.type === "T" && message.now !== undefined) {
+          this.#clock?.answer(message.id, message.now);
+        }
+      },
       onEnd: (end) => this.#onEnd(end),
     }).then((session) => {
       if (this.#opening !== opening) return session.close();
       this.#opening = null;
       this.#session = session;
       this.#counters.parts = session.accepted.parts === true;
+      this.#startClock(session);
       this.#handlers.accepted?.(this.#counters.parts);
     }, (refusal: SessionRefused) => {
       if (this.#opening !== opening) return;
       this.#opening = null;
       this.#refused(refusal);
     });
+  }
+
+  /** A node that granted `clock`: sample its clock over this session (a new node, new samples). */
+  #startClock(session: ProtocolSession): void {
+    const granted = session.accepted.caps?.includes(Capability.CLOCK) === true;
+    this.#counters.clock = granted;
+    this.#counters.nodeDelay = granted ? session.accepted.delay : undefined;
+    if (!granted) return;
+    this.#clock?.stop();
+    this.#clock = new NodeClock({ send: (id) => session.send({ type: "T", id }) });
   }
 
   /** The node did not accept the pull. */
@@ -243,6 +278,7 @@ export class PullConnection {
 
   #onEnd(end: SessionEnd): void {
     this.#session = null;
+    this.#clock?.stop();
     if (this.#done) return;
     switch (end.kind) {
       case "closed":
@@ -280,6 +316,7 @@ export class PullConnection {
       seq: header.seq,
       part: isPart ? header.part : undefined,
       time: header.time,
+      at: header.at,
       duration: header.duration,
       jump: header.jump === true,
       discontinuity: header.discontinuity === true,

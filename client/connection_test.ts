@@ -148,3 +148,36 @@ Deno.test("CLOSE ends the player; no media within timeoutMs across retries gives
   assert(missing.state.failed!.message.includes("STREAM_NOT_FOUND"), missing.state.failed!.message);
   assert(missing.reconnects.length >= 2, `${missing.reconnects.length} retries`);
 });
+
+Deno.test("a node that grants clock: T round trips give its clock, at and delay are read", async () => {
+  const { connection, chunks, accept } = setup();
+  connection.start();
+  const socket = await accept("OK:parts=1&caps=errors%2Cclock&delay=0.15");
+  assertEquals(connection.counters.clock, true);
+  assertEquals(connection.counters.nodeDelay, 0.15);
+  await until(() => socket.sent.some((text) => text.startsWith("T:id=")), "a T sent");
+  const ask = socket.sent.find((text) => text.startsWith("T:id="))!;
+  const id = Number(ask.slice("T:id=".length));
+  const nodeAhead = 60_000;
+  socket.text(`T:id=${id}&now=${performance.timeOrigin + performance.now() + nodeAhead}`);
+  const nodeNow = connection.nodeNow();
+  assert(nodeNow !== undefined, "the offset is known after one answer");
+  const error = nodeNow - (performance.timeOrigin + performance.now()) - nodeAhead;
+  assert(Math.abs(error) < 50, `offset off by ${error} ms`);
+  socket.text("P:seq=1&part=0&independent=1&at=1700000000123");
+  socket.binary(new Uint8Array(188));
+  assertEquals(chunks[0].at, 1700000000123);
+  connection.destroy();
+});
+
+Deno.test("an old node (no clock granted): no T is sent, no node clock", async () => {
+  const { connection, accept } = setup();
+  connection.start();
+  const socket = await accept("OK:parts=1");
+  socket.text("P:seq=1&part=0&independent=1");
+  socket.binary(new Uint8Array(188));
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assertEquals(socket.sent.filter((text) => text.startsWith("T:")), []);
+  assertEquals([connection.counters.clock, connection.nodeNow()], [false, undefined]);
+  connection.destroy();
+});

@@ -5,7 +5,7 @@
  *
  * {@linkcode PullConnection} (socket, protocol, reconnection) → {@linkcode StreamProbe} (codecs,
  * first timestamps) → {@linkcode StartGate} (chunks that come before a media element or before
- * the codecs) → a {@linkcode PlaybackPath} (`playback_choice.ts`: MSE today) →
+ * the codecs) → a {@linkcode PlaybackPath} (`playback_choice.ts`: WebCodecs, or MSE) →
  * {@linkcode LatencyController} (delay, rate, jumps, stalls, wall clock).
  *
  * @example
@@ -48,7 +48,7 @@ function defaultWorkerUrl(): string | undefined {
 
 /** Plays a stream from an HLS WebSocket CDN node in a media element. */
 export class HlsWebSocket {
-  /** Whether this browser can play through Media Source Extensions (else use native HLS). */
+  /** Whether this browser can play through WebCodecs or Media Source Extensions (else use native HLS). */
   static isSupported(): boolean {
     return canPlay();
   }
@@ -106,11 +106,16 @@ export class HlsWebSocket {
       latency: latest?.latency ?? null,
       delay: latest?.delay ?? 0,
       targetDelay: this.#controller?.targetDelay ?? this.#options.delay,
+      clock: this.#controller?.onNodeClock ?? false,
       bufferLength: latest?.bufferLength ?? 0,
       bitrate: Math.round(this.#bytes.perSecond(now) * 8),
       bytesReceived: counters?.bytes ?? 0,
       droppedFrames: path?.droppedFrames ?? 0,
       decodedFrames: path?.decodedFrames ?? 0,
+      playback: path?.playback ?? null,
+      skippedFrames: path?.skippedFrames ?? 0,
+      audioFrames: path?.audioFrames ?? 0,
+      avOffset: path?.avOffset ?? null,
       reconnects: counters?.reconnects ?? 0,
       stalls: this.#stalls,
       jumps: this.#jumps,
@@ -217,6 +222,7 @@ export class HlsWebSocket {
     this.#media = media;
     const options = this.#options;
     const path = createPlaybackPath(media, {
+      playback: options.playback,
       mediaPath: options.mediaPath,
       workerUrl: options.worker ? options.workerUrl ?? defaultWorkerUrl() : undefined,
       maxFragmentQueueLength: options.maxFragmentQueueLength,
@@ -232,6 +238,9 @@ export class HlsWebSocket {
       maxDelay: options.maxDelay,
       maxRate: options.maxCatchUpRate,
       nodeSendsParts: () => this.#connection?.counters.parts ?? false,
+      nodeNow: () => this.#connection?.nodeNow(),
+      nodeDelay: () => this.#connection?.counters.nodeDelay,
+      delayGiven: options.delayGiven,
     });
     controller.addEventListener("latency", (event) => this.#events.notify("latency", event.detail));
     controller.addEventListener("seeked", (event) => {
@@ -285,6 +294,7 @@ export class HlsWebSocket {
   setDelayOptions(delay: number, maxDelay?: number): void {
     const resolved = resolveOptions({ ...this.#options, delay, maxDelay });
     this.#options.delay = resolved.delay;
+    this.#options.delayGiven = true;
     this.#options.maxDelay = resolved.maxDelay;
     this.#controller?.setDelay(resolved.delay, resolved.maxDelay);
   }

@@ -25,6 +25,6 @@ export {
   type ReconnectInfo,
 } from "./events.ts";
 export type { PlayerState } from "./player_state.ts";
-export type { HlsWebSocketOptions, MediaPath } from "./options.ts";
+export type { HlsWebSocketOptions, MediaPath, Playback } from "./options.ts";
 export type { PlayerStats } from "./stats.ts";
 export { HlsWebSocket as default } from "./hls_websocket.ts";

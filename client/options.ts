@@ -15,6 +15,13 @@
 /** How MPEG-TS reaches the SourceBuffer. */
 export type MediaPath = "auto" | "transmux" | "direct";
 
+/**
+ * Which media path plays: `webcodecs` (WebCodecs decoders into `video.srcObject`), `mse` (Media
+ * Source Extensions), or `auto` (WebCodecs where the browser has it and the element is a
+ * `<video>`, else MSE).
+ */
+export type Playback = "auto" | "webcodecs" | "mse";
+
 /** Options of `new HlsWebSocket(options)`. */
 export interface HlsWebSocketOptions {
   /** WebSocket URL of a node, like `wss://cdn.example.com/`. Required. */
@@ -24,9 +31,12 @@ export interface HlsWebSocketOptions {
   /** Pull token (JWT); may be empty where the node needs none. */
   authToken: string;
   /**
-   * Target delay behind live in seconds: how far the frame on screen stays behind the newest media
-   * received. The player raises it when the stream's delivery needs more (whole fragments need at
-   * least one fragment). Settable while playing with `setDelayOptions`. @default 0.5
+   * Target delay behind live in seconds. On a node that grants `clock`: the frame on screen is the
+   * one the origin received `delay` ago (node clock), and without this option the node's default
+   * (`OK:delay`, 0.15 s unless configured) applies, the same for every viewer. On older nodes: how
+   * far the frame on screen stays behind the newest media received. The player raises it when the
+   * delivery needs more (arrival jitter; whole fragments need at least one fragment). Settable
+   * while playing with `setDelayOptions`. @default the node's, else 0.5
    */
   delay?: number;
   /** Beyond this delay the player jumps forward instead of catching up. @default delay + 1.5 */
@@ -45,6 +55,8 @@ export interface HlsWebSocketOptions {
   debug?: boolean;
   /** Extension: ask the node for parts of fragments as they are made (`parts=1`). @default true */
   parts?: boolean;
+  /** Extension: the media path, `auto`, `webcodecs` or `mse` (see {@linkcode Playback}); `webcodecs` where the browser lacks it falls back to MSE. @default "auto" */
+  playback?: Playback;
   /** Extension: `transmux` (MPEG-TS to fMP4 with mux.js), `direct` (MPEG-TS into MSE) or `auto` (the faster one this browser supports). @default "auto" */
   mediaPath?: MediaPath;
   /** Extension: transmux in a Web Worker (falls back to the page's thread if the worker cannot start). @default true */
@@ -65,6 +77,8 @@ export type ResolvedOptions =
     maxBufferDuration: number | undefined;
     /** Explicit `workerUrl`, if given. */
     workerUrl: string | undefined;
+    /** Whether the page set `delay` (on a node with `clock`, it then overrides the node's). */
+    delayGiven: boolean;
   };
 
 /** Default target delay (seconds behind the newest media received). */
@@ -111,11 +125,18 @@ export function resolveOptions(options: HlsWebSocketOptions): ResolvedOptions {
       `HlsWebSocket: option mediaPath must be auto, transmux or direct, got ${String(mediaPath)}`,
     );
   }
+  const playback = options.playback ?? "auto";
+  if (!["auto", "webcodecs", "mse"].includes(playback)) {
+    throw new TypeError(
+      `HlsWebSocket: option playback must be auto, webcodecs or mse, got ${String(playback)}`,
+    );
+  }
   return {
     cdnServerUrl: options.cdnServerUrl,
     streamId: options.streamId,
     authToken: typeof options.authToken === "string" ? options.authToken : "",
     delay: positive("delay", options.delay, DEFAULT_DELAY, true),
+    delayGiven: options.delay !== undefined && options.delay !== null,
     maxDelay: optionalPositive("maxDelay", options.maxDelay),
     maxBufferDuration: optionalPositive("maxBufferDuration", options.maxBufferDuration),
     maxInitialFragments: Math.floor(
@@ -130,6 +151,7 @@ export function resolveOptions(options: HlsWebSocketOptions): ResolvedOptions {
     timeout: positive("timeout", options.timeout, 30000),
     debug: options.debug === true,
     parts: options.parts !== false,
+    playback,
     mediaPath,
     worker: options.worker !== false,
     workerUrl: options.workerUrl,

@@ -27,16 +27,26 @@ export interface PlayerStats {
   delay: number;
   /** The delay the player holds now, in seconds. */
   targetDelay: number;
+  /** Whether the delay is held on the node's clock (`clock` granted; else behind the newest media). */
+  clock: boolean;
   /** Seconds buffered ahead of the playhead. */
   bufferLength: number;
   /** Received media bitrate over the last five seconds, in bits per second. */
   bitrate: number;
   /** Media bytes received since `start()`. */
   bytesReceived: number;
-  /** Frames the browser dropped (`getVideoPlaybackQuality`). */
+  /** Frames decoded and never shown: dropped by the browser (MSE, `getVideoPlaybackQuality`), or late or skipped by a catch-up (WebCodecs). */
   droppedFrames: number;
-  /** Frames the browser decoded. */
+  /** Frames decoded. */
   decodedFrames: number;
+  /** Which media path plays: `webcodecs` or `mse`, once media is attached. */
+  playback: "webcodecs" | "mse" | null;
+  /** WebCodecs: frames decoded only to reach the live edge at a start or a jump (not counted as dropped). */
+  skippedFrames: number;
+  /** WebCodecs: audio frames played. */
+  audioFrames: number;
+  /** WebCodecs: seconds audio reached the element after video of the same media time (mean), or null. */
+  avOffset: number | null;
   /** Reconnections since `start()`. */
   reconnects: number;
   /** Times playback ran out of media. */
@@ -45,7 +55,7 @@ export interface PlayerStats {
   jumps: number;
   /** Whether the node sends parts of fragments. */
   parts: boolean;
-  /** `transmux` or `direct`, once media arrived. */
+  /** MSE only: `transmux` or `direct`, once media arrived (null on WebCodecs). */
   mediaPath: "transmux" | "direct" | null;
   /** Whether transmuxing runs in a Web Worker. */
   worker: boolean;

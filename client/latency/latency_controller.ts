@@ -1,5 +1,11 @@
 /**
- * Holds the delay behind live on a media path: four times a second it estimates where live is
+ * Holds the delay behind live on a media path. On a node that granted `clock` (and once the
+ * node's clock offset and `at` stamps are known) live is on the node's clock: the frame due on
+ * screen is the one whose `at` is `delay` ago (`clock_target.ts`), the same frame for every viewer
+ * of the stream; `delay` is the page's, else the node's `OK:delay`, raised to what the measured
+ * arrival jitter needs. A path with its own playhead (WebCodecs) then follows that time frame by
+ * frame; an MSE path is steered to it by rate, as below. Otherwise (an older node), four times a
+ * second it estimates where live is
  * (the newest media received, moved forward by the time since it came), raises the target when
  * the stream's delivery needs more (the largest recent gap between arrivals plus a margin), and
  * applies {@linkcode decide}: a seek, and a faster or slower rate on a path that catches up by
@@ -20,10 +26,11 @@
  */
 
 import type { LatencyInfo } from "../events.ts";
-import type { AppendedChunk, PlaybackPath } from "../media/playback_path.ts";
+import type { AppendedChunk, PlaybackPath, PlaybackPosition } from "../media/playback_path.ts";
 import { DEFAULT_MAX_DELAY_MARGIN } from "../options.ts";
 import { type DetailEvents, TypedEventTarget } from "../../shared/typed_event_target.ts";
 import { type ControlDecision, decide } from "./latency_control.ts";
+import { ClockTarget } from "./clock_target.ts";
 import { WallClock } from "./wall_clock.ts";
 
 /** How the controller is set up. */
@@ -40,6 +47,15 @@ export interface LatencyControllerOptions {
   nodeSendsParts?: () => boolean;
   /** The clock, in ms. @default performance.now */
   now?: () => number;
+  /**
+   * The node's clock now (ms since the epoch), when the node granted `clock` and its offset is
+   * known: the controller then holds the delay behind the node's clock (`at` + delay).
+   */
+  nodeNow?: () => number | undefined;
+  /** The node's default target delay (`OK:delay`), seconds, used when the page set none. */
+  nodeDelay?: () => number | undefined;
+  /** Whether the page set `delay` (it then overrides the node's). @default true */
+  delayGiven?: boolean;
 }
 
 /** Why the controller moved the playhead. */
@@ -79,6 +95,11 @@ export class LatencyController extends TypedEventTarget<LatencyControllerEventMa
   #lastMoveAt: number;
   #stalled = false;
   #latest: LatencyInfo | null = null;
+  #clockTarget = new ClockTarget();
+  /** Clock mode: the delay the jitter buffer needs (seconds), updated each tick. */
+  #needed = 0;
+  /** Clock mode: node clock minus `timeOrigin + now`, ms, and the target, as of the last tick. */
+  #follow: { offsetMs: number; target: number } | null = null;
   #onAppended = (event: CustomEvent<AppendedChunk>) => this.#appended(event.detail);
 
   /** Follows `path`'s arrivals and starts ticking. */
@@ -98,8 +119,20 @@ export class LatencyController extends TypedEventTarget<LatencyControllerEventMa
     return this.#latest;
   }
 
+  /** Whether the delay is held on the node's clock (`clock` granted, its offset and `at` known). */
+  get onNodeClock(): boolean {
+    return this.#clockTarget.known && this.#options.nodeNow?.() !== undefined;
+  }
+
   /** The delay held now: the wanted one, raised to what the delivery needs. */
   get targetDelay(): number {
+    if (this.onNodeClock) {
+      const options = this.#options;
+      const wanted = options.delayGiven === false
+        ? options.nodeDelay?.() ?? options.delay
+        : options.delay;
+      return Math.max(wanted, this.#needed);
+    }
     const gap = Math.max(0, this.#wholeFragmentSeconds, ...this.#gaps);
     const floor = gap === 0 ? 0 : gap * 1.1 + FLOOR_MARGIN;
     return Math.max(this.#options.delay, floor);
@@ -117,12 +150,18 @@ export class LatencyController extends TypedEventTarget<LatencyControllerEventMa
   /** Changes the wanted delay (and maximum) while playing. */
   setDelay(delay: number, maxDelay?: number): void {
     this.#options.delay = delay;
+    this.#options.delayGiven = true;
     this.#options.maxDelay = maxDelay;
   }
 
   /** A chunk reached the buffers: anchor the publisher's clock, and note the arrival. */
-  #appended({ chunk, start }: AppendedChunk): void {
+  #appended({ chunk, start, newTimeline }: AppendedChunk): void {
     if (start !== undefined && chunk.time !== undefined) this.#wallClock.add(start, chunk.time);
+    if (newTimeline) this.#clockTarget.clear();
+    const nodeNow = this.#options.nodeNow?.();
+    if (start !== undefined && chunk.at !== undefined && nodeNow !== undefined) {
+      this.#clockTarget.anchor(start, chunk.at, nodeNow);
+    }
     // Whole fragments (the node sends no parts): the delay must cover one fragment from the
     // start, before any gap between arrivals was measured.
     const parts = this.#options.nodeSendsParts?.() ?? false;
@@ -180,10 +219,33 @@ export class LatencyController extends TypedEventTarget<LatencyControllerEventMa
       this.#lastMoveAt = now;
     }
     const buffered = path.buffered();
+    const nodeNow = this.#options.nodeNow?.();
+    const clockEdge = nodeNow === undefined ? undefined : this.#clockTarget.liveEdge(nodeNow);
+    if (clockEdge !== undefined) this.#needed = this.#clockTarget.needed(nodeNow!);
     const since = Math.min((now - arrival.at) / 1000, this.#typicalGap());
-    const liveEdge = arrival.end + since;
+    const liveEdge = clockEdge ?? arrival.end + since;
     const target = this.targetDelay;
     const stuckMs = position.canPlay ? now - this.#lastMoveAt : 0;
+    if (clockEdge !== undefined && path.follow !== undefined) {
+      // The path keeps its own playhead: it follows the node's clock, frame by frame.
+      const offsetMs = nodeNow! - (performance.timeOrigin + performance.now());
+      const following = this.#follow !== null;
+      this.#follow = { offsetMs, target };
+      if (!following) {
+        path.follow((at) => {
+          const follow = this.#follow!;
+          const edge = this.#clockTarget.liveEdge(performance.timeOrigin + at + follow.offsetMs);
+          return (edge ?? 0) - follow.target;
+        });
+        this.emit("seeked", "start");
+      }
+      this.#report(position, buffered, liveEdge, target);
+      return;
+    }
+    if (this.#follow !== null) {
+      this.#follow = null;
+      path.follow?.(null);
+    }
     const decision = decide({
       currentTime,
       paused: position.paused && currentTime > 0,
@@ -204,6 +266,17 @@ export class LatencyController extends TypedEventTarget<LatencyControllerEventMa
     } else if (decision.reason === "catch-up") {
       path.dropUntil(liveEdge - target);
     }
+    this.#report(path.position(), buffered, liveEdge, target);
+  }
+
+  /** Stall detection and the `latency` event. */
+  #report(
+    position: PlaybackPosition,
+    buffered: Array<[number, number]>,
+    liveEdge: number,
+    target: number,
+  ): void {
+    const currentTime = position.currentTime;
     const ahead = buffered.find(([start, end]) => currentTime >= start && currentTime <= end);
     const bufferLength = ahead ? ahead[1] - currentTime : 0;
     const starving = !position.paused && !position.canPlay && bufferLength < 0.1 &&
@@ -216,7 +289,7 @@ export class LatencyController extends TypedEventTarget<LatencyControllerEventMa
       delay: Math.max(0, liveEdge - currentTime),
       targetDelay: target,
       bufferLength,
-      playbackRate: path.position().rate,
+      playbackRate: position.rate,
     };
     this.#wallClock.trim(currentTime - 10);
     this.emit("latency", this.#latest);

@@ -1,8 +1,8 @@
 /**
  * The contract of a media path: what the player and its latency controller need from whatever
  * turns the stream's chunks into pictures and sound in the page's media element. Today one path
- * implements it, Media Source Extensions (`client/mse/`); another (WebCodecs decoders rendering
- * into `video.srcObject`) is one more implementation, chosen in `client/playback_choice.ts`.
+ * implement it: WebCodecs decoders rendering into `video.srcObject` (`client/webcodecs/`), and
+ * Media Source Extensions (`client/mse/`); `client/playback_choice.ts` chooses one.
  *
  * The player's pipeline: connection → probe (`stream_probe.ts`) → start gate (`start_gate.ts`)
  * → a `PlaybackPath` (timeline, transmuxing or decoding, track buffers) → the latency controller
@@ -60,6 +60,8 @@ export interface AppendedChunk {
 
 /** The numbers a path adds to the player's `stats`. */
 export interface PlaybackPathStats {
+  /** Which path: `webcodecs` (decoders into `video.srcObject`) or `mse` (Media Source Extensions). */
+  playback: "webcodecs" | "mse";
   /** How MPEG-TS reaches the buffers (`transmux` or `direct`), once set up. */
   mediaPath: "transmux" | "direct" | null;
   /** Whether transmuxing runs in a Web Worker. */
@@ -68,6 +70,15 @@ export interface PlaybackPathStats {
   droppedFrames: number;
   /** Frames decoded. */
   decodedFrames: number;
+  /** Frames decoded to reach the live edge at a start or a jump, never meant to be shown (WebCodecs). */
+  skippedFrames?: number;
+  /** Audio frames played (WebCodecs). */
+  audioFrames?: number;
+  /**
+   * Seconds audio was handed to the element later than video of the same media time (mean of the
+   * last frames; WebCodecs), or null before both played.
+   */
+  avOffset?: number | null;
 }
 
 /** The events of a path. */
@@ -107,6 +118,12 @@ export interface PlaybackPath extends TypedEventTarget<PlaybackPathEventMap> {
   setRate(rate: number): void;
   /** Drops the frames before `time` unshown, so playback goes on from there (`drop` paths). */
   dropUntil(time: number): void;
+  /**
+   * Paths that keep their own playhead (WebCodecs): the playhead follows `target`, the media
+   * time due on screen at `performance.now()` time `now` (the node's clock plus a delay), or
+   * runs at rate 1 on its own again with null.
+   */
+  follow?(target: ((now: number) => number) | null): void;
   /** Lets go of media more than `keepSeconds` behind the playhead. */
   trim(keepSeconds: number): void;
   /** Ends the stream once everything pushed is in the buffers (the rest still plays). */

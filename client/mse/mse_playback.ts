@@ -223,6 +223,7 @@ export class MsePlayback extends TypedEventTarget<PlaybackPathEventMap> implemen
   stats(): PlaybackPathStats {
     const quality = (this.#media as HTMLVideoElement).getVideoPlaybackQuality?.();
     return {
+      playback: "mse",
       mediaPath: this.#buffers?.mode ?? null,
       worker: this.#buffers?.inWorker ?? false,
       droppedFrames: quality?.droppedVideoFrames ?? 0,

@@ -85,6 +85,7 @@ Deno.test("MsePlayback transmuxes into one SourceBuffer per track, init segments
   assertEquals(operations(media, 1), ["offset 0", "append", "append"]);
   assertEquals(path.buffered(), [[10, 12]], "the intersection of both tracks");
   assertEquals(path.stats(), {
+    playback: "mse",
     mediaPath: "transmux",
     worker: true,
     droppedFrames: 0,

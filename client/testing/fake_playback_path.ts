@@ -61,6 +61,8 @@ export class FakePlaybackPath extends TypedEventTarget<PlaybackPathEventMap>
   ended = false;
   /** Whether `destroy` was called. */
   destroyed = false;
+  /** Set by a test for a path with its own playhead: records the functions to follow. */
+  follow?: (target: ((now: number) => number) | null) => void;
 
   /** A path that catches up by `catchUp`. */
   constructor(catchUp: CatchUp = "rate") {
@@ -126,7 +128,7 @@ export class FakePlaybackPath extends TypedEventTarget<PlaybackPathEventMap>
   }
 
   stats(): PlaybackPathStats {
-    return { mediaPath: null, worker: false, droppedFrames: 0, decodedFrames: 0 };
+    return { playback: "mse", mediaPath: null, worker: false, droppedFrames: 0, decodedFrames: 0 };
   }
 
   destroy(): void {

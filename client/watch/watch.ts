@@ -51,7 +51,7 @@ const video = document.getElementById("video") as HTMLVideoElement;
 if (stream === "") {
   show("message", "add ?stream=<stream id>&token=<pull token> to the address");
 } else if (!HlsWebSocketCdn.HlsWebSocket.isSupported()) {
-  show("message", "this browser cannot play through Media Source Extensions");
+  show("message", "this browser cannot play through WebCodecs or Media Source Extensions");
 } else {
   const player = new HlsWebSocketCdn.HlsWebSocket({
     cdnServerUrl: params.get("server") || defaultServer,
@@ -60,6 +60,7 @@ if (stream === "") {
     delay: params.has("delay") ? Number(params.get("delay")) : undefined,
     parts: params.get("parts") !== "0",
     mediaPath: (params.get("path") as Player.MediaPath | null) ?? "auto",
+    playback: (params.get("playback") as Player.Playback | null) ?? "auto",
     debug: params.has("debug"),
   });
   record.player = player;
@@ -94,7 +95,9 @@ if (stream === "") {
     show("reconnects", String(stats.reconnects));
     show(
       "path",
-      `${stats.mediaPath ?? "–"}${stats.worker ? " (worker)" : ""}${stats.parts ? ", parts" : ""}`,
+      `${stats.playback ?? "–"} ${stats.mediaPath ?? ""}${stats.worker ? " (worker)" : ""}${
+        stats.parts ? ", parts" : ""
+      }`,
     );
   });
   player.attachMedia(video);

@@ -1,93 +1,75 @@
 /**
- * End-to-end latency benchmark (not a test): our player against conventional HLS, on one source.
+ * Glass-to-glass latency benchmark (not a test), read from the picture: the test pattern carries
+ * a time code (32 black/white blocks: the capture wall clock in ms, drawn by ffmpeg as each frame
+ * is made, `latency_timecode.ts`) that the page reads back from every presented frame
+ * (`requestVideoFrameCallback` + canvas). Nothing of the player's own bookkeeping is used.
  *
- * ONE ffmpeg encode of the `publish` test pattern (30 fps, 2 s fragments, x264 `zerolatency`) is
- * written by ffmpeg's `tee` muxer both to our publish path (the `publish` command's cutter and
- * publisher, parts with `time` stamps, to node A) and to ffmpeg's HLS muxer (a folder with
- * `#EXT-X-PROGRAM-DATE-TIME`, served over HTTP by a small static server). In headless Chromium,
- * one after the other on the same live stream:
+ * ONE ffmpeg encode of the `publish` test pattern per phase, written by ffmpeg's `tee` muxer to
+ * our publish path (the `publish` command's cutter and publisher, to a node) and to ffmpeg's HLS
+ * muxer (a folder served over HTTP):
  *
- * 1. our player with parts (from node A);
- * 2. our player with whole fragments (`parts: false`, node A);
- * 3. hls.js (`npm:hls.js`, low-latency settings) playing the HLS folder;
- * 4. our player with parts through two relay hops (A ← B ← C via `RELAY_FROM_URL`, player on C).
+ * - phase 1, 1 s fragments, parts of one frame (`partDuration: "frame"`, the publisher's default): our player by default
+ *   (WebCodecs, the node's delay 0.15 s), the same with the page's `delay: 0.05`, our player with
+ *   `playback: "mse"`, two viewers at once (their difference), and hls.js on ffmpeg's 1 s segments;
+ * - phase 2, 2 s fragments, 200 ms parts: our player by default, and hls.js on 2 s segments.
  *
- * For each: time from `start()` / `hls.loadSource()` to the first decoded frame (median and
- * maximum of `--starts` starts), then latency
- * (now minus the publisher clock of the frame on screen) sampled every 250 ms after settling;
- * p50/p99 and ratios against hls.js. Writes `latency.svg` (latency over time) and `samples.json`
- * to `bench-output/latency-<time>/`; `--docs` also copies the chart to `documentation/latency.svg`.
+ * Per row: p50/p99 glass to glass, stalls (gaps of more than 200 ms between presented frames),
+ * dropped frames (codes missing between presented frames), first frame (ms from `start()` /
+ * `loadSource()` to the first decoded frame). Writes `latency.svg` and `samples.json` to
+ * `bench-output/latency-<time>/`; `--docs` copies the chart to `documentation/latency.svg`.
+ * `tests/bench/latency_player_clock.ts` is the older benchmark (the player's own clock reading).
  *
- * `deno task bench latency [--seconds 60] [--settle 8] [--size 1280x720] [--transport ws|deno]
- * [--media-path auto|direct|transmux] [--starts 5] [--docs] [--out DIR]`
+ * `deno task bench latency [--seconds 20] [--settle 5] [--size 1280x720] [--docs] [--out DIR]`
  * @module
  */
 
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
-import { writeMessage } from "../../shared/protocol.ts";
 import { launchBrowser, sleep } from "../browser/helpers/browser.ts";
 import { openModulePage } from "../browser/helpers/pages.ts";
-import { pullToken } from "../helpers/client.ts";
-import { type NodeProcess, startNode, TEST_SECRETS } from "../helpers/node_process.ts";
-import {
-  collect,
-  hlsJsPageHtml,
-  instrumentOurPlayer,
-  type LatencySample,
-  type PlayerNumbers,
-  startSampling,
-  waitFirstFrame,
-} from "./latency_pages.ts";
-import { printReport, type RunSummary, summarize } from "./latency_report.ts";
+import { startNode, TEST_SECRETS } from "../helpers/node_process.ts";
+import { hlsJsPageHtml, waitFirstFrame } from "./latency_pages.ts";
+import { percentile } from "./latency_report.ts";
 import { LatencySource, PLAYLIST } from "./latency_source.ts";
 import { readPlaylist } from "./hls_playlist.ts";
 import { StaticServer } from "./static_server.ts";
 import { lineChart } from "./svg_chart.ts";
+import {
+  type CodedFrame,
+  pictureNumbers,
+  TIME_CODE_READER,
+  viewerDifferences,
+} from "./latency_timecode.ts";
 
 const { values } = parseArgs({
   args: Deno.args.filter((arg) => arg !== "latency"),
   options: {
-    seconds: { type: "string", default: "60" },
-    settle: { type: "string", default: "8" },
+    seconds: { type: "string", default: "20" },
+    settle: { type: "string", default: "5" },
     size: { type: "string", default: "1280x720" },
-    transport: { type: "string", default: "ws" },
     out: { type: "string" },
     docs: { type: "boolean", default: false },
-    "media-path": { type: "string", default: "auto" },
-    starts: { type: "string", default: "5" },
   },
 });
 const seconds = Number(values.seconds);
 const settleSeconds = Number(values.settle);
-const starts = Math.max(1, Number(values.starts));
-const transport = values.transport as "ws" | "deno";
-/** Our player's options in every run (`--media-path`: `auto`, `direct` or `transmux`). */
-const playerOptions = { mediaPath: values["media-path"] };
 const STREAM = "bench/latency";
 const ROOT = new URL("../../", import.meta.url);
 const HLS_JS = new URL("node_modules/hls.js/dist/hls.min.js", ROOT);
 
-/** One player run: how to open it, and what it measured. */
-interface RunPlan {
-  key: "parts" | "whole" | "hls" | "hops";
+/** One row of the report. */
+interface Row {
+  key: string;
   name: string;
-  open(): Promise<Page>;
-  ours: boolean;
-}
-
-/** A spectator that keeps a relay chain warm and throws the media away. */
-async function warmSpectator(node: NodeProcess): Promise<WebSocket> {
-  const socket = new WebSocket(node.wsUrl);
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve;
-    socket.onerror = () => reject(new Error(`cannot connect to ${node.wsUrl}`));
-  });
-  const auth = await pullToken(STREAM);
-  socket.send(
-    writeMessage({ type: "PULL", stream: STREAM, auth, parts: true, maxInitialFragments: 0 }),
-  );
-  return socket;
+  p50: number;
+  p99: number;
+  stalls: number;
+  droppedPercent: number;
+  firstFrameMs: number;
+  frames: number;
+  unreadable: number;
+  points: Array<[number, number]>;
+  errors: string[];
 }
 
 async function waitForPlaylist(dir: string, segments: number, timeoutMs: number): Promise<void> {
@@ -101,45 +83,56 @@ async function waitForPlaylist(dir: string, segments: number, timeoutMs: number)
   throw new Error(`ffmpeg's HLS muxer wrote no ${segments} segments within ${timeoutMs} ms`);
 }
 
-async function measure(plan: RunPlan): Promise<{
-  firstFrames: number[];
-  samples: LatencySample[];
-  numbers: PlayerNumbers;
-  errors: string[];
-}> {
-  const page = await plan.open();
-  let measured;
+/** Opens pages, waits for their first frames, settles, then records their frames. */
+async function watch(open: () => Promise<Page>, count = 1) {
+  const pages = await Promise.all(Array.from({ length: count }, open));
   try {
-    const firstFrameMs = await waitFirstFrame(page, 30000);
-    if (plan.ours) await instrumentOurPlayer(page);
+    const firstFrames = await Promise.all(pages.map((page) => waitFirstFrame(page, 30000)));
+    await Promise.all(pages.map((page) => page.evaluate(TIME_CODE_READER)));
     await sleep(settleSeconds * 1000);
-    const before = await startSampling(page);
+    await Promise.all(pages.map((page) => page.evaluate("window.timeCode.take()")));
     await sleep(seconds * 1000);
-    const { samples, numbers, errors } = await collect(page);
-    measured = {
-      firstFrames: [firstFrameMs],
-      samples,
-      numbers: {
-        stalls: numbers.stalls - before.stalls,
-        dropped: numbers.dropped - before.dropped,
-        decoded: numbers.decoded - before.decoded,
-      },
-      errors,
-    };
+    const frames = await Promise.all(
+      pages.map((page) => page.evaluate("window.timeCode.take()") as Promise<CodedFrame[]>),
+    );
+    const errors = await Promise.all(
+      pages.map((page) =>
+        page.evaluate(() =>
+          (globalThis as unknown as { watch?: { errors: string[] } }).watch?.errors ?? []
+        )
+      ),
+    );
+    return { firstFrames, frames, errors: errors.flat() };
   } finally {
-    await page.close();
+    await Promise.all(pages.map((page) => page.close()));
   }
-  // More starts, at other moments of the fragment, for a steadier time to first frame.
-  for (let start = 1; start < starts; start++) {
-    await sleep(300 + Math.random() * 1500);
-    const again = await plan.open();
-    try {
-      measured.firstFrames.push(await waitFirstFrame(again, 30000));
-    } finally {
-      await again.close();
-    }
-  }
-  return measured;
+}
+
+function row(
+  key: string,
+  name: string,
+  firstFrameMs: number,
+  frames: CodedFrame[],
+  errors: string[],
+): Row {
+  const numbers = pictureNumbers(frames);
+  const t0 = frames[0]?.shown ?? 0;
+  return {
+    key,
+    name,
+    p50: percentile(numbers.latencies, 0.5),
+    p99: percentile(numbers.latencies, 0.99),
+    stalls: numbers.stalls,
+    droppedPercent: numbers.droppedShare * 100,
+    firstFrameMs,
+    frames: numbers.presented,
+    unreadable: numbers.unreadable,
+    points: frames.filter((frame) => frame.code !== null).map((frame) => [
+      (frame.shown - t0) / 1000,
+      (frame.shown - frame.code!) / 1000,
+    ]),
+    errors,
+  };
 }
 
 const loadBefore = Deno.loadavg();
@@ -147,110 +140,113 @@ const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 const outDir = values.out ??
   decodeURIComponent(new URL(`bench-output/latency-${stamp}`, ROOT).pathname);
 await Deno.mkdir(outDir, { recursive: true });
-const hlsDir = await Deno.makeTempDir({ prefix: "latency-hls-" });
-let hlsScript: Uint8Array;
-try {
-  hlsScript = await Deno.readFile(HLS_JS);
-} catch {
-  console.error(`cannot read ${HLS_JS.pathname}: run 'deno install' to fill node_modules/`);
-  Deno.exit(2);
-}
-
+const hlsScript = await Deno.readFile(HLS_JS);
 console.log(
-  `latency benchmark: test pattern ${values.size} at 30 fps, 2 s fragments, 200 ms parts; ` +
-    `${settleSeconds} s settling, ${seconds} s sampled every 250 ms per player; transport ${transport}; ` +
-    `load average ${
+  `latency benchmark (from the picture): test pattern ${values.size} at 30 fps; ${settleSeconds} s ` +
+    `settling, ${seconds} s recorded per row; load average ${
       loadBefore.map((value) => value.toFixed(2)).join(" ")
     } on ${navigator.hardwareConcurrency} cores`,
 );
-const quiet = { LOG_INFO: "NO", LOG_WARNING: "NO" };
-const a = await startNode({ transport, env: { ...quiet, NODE_ID: "A" } });
-const b = await startNode({
-  transport,
-  env: { ...quiet, NODE_ID: "B", RELAY_FROM_ENABLED: "YES", RELAY_FROM_URL: a.wsUrl },
-});
-const c = await startNode({
-  transport,
-  env: { ...quiet, NODE_ID: "C", RELAY_FROM_ENABLED: "YES", RELAY_FROM_URL: b.wsUrl },
-});
+const node = await startNode({ env: { LOG_INFO: "NO", LOG_WARNING: "NO" } });
 const browser = await launchBrowser();
-const source = await LatencySource.start({
-  url: a.wsUrl,
-  streamId: STREAM,
-  secret: TEST_SECRETS.PUSH_SECRET,
-  hlsDir,
-  size: values.size,
-});
-const server = new StaticServer(hlsDir, {
-  "/hls.min.js": { body: hlsScript, type: "text/javascript" },
-  "/hls.html": { body: hlsJsPageHtml("/hls.min.js", `/${PLAYLIST}`), type: "text/html" },
-});
-let warm: WebSocket | undefined;
-const results: RunSummary[] = [];
-const clockOffsets = new Map<string, number>();
+const rows: Row[] = [];
+const differences: number[] = [];
 try {
-  await waitForPlaylist(hlsDir, 2, 20000);
-  warm = await warmSpectator(c);
-  await sleep(1000);
-  const plans: RunPlan[] = [
-    {
-      key: "parts",
-      name: "our player, parts",
-      ours: true,
-      open: () => openModulePage(browser, a, STREAM, playerOptions),
-    },
-    {
-      key: "whole",
-      name: "our player, whole fragments",
-      ours: true,
-      open: () => openModulePage(browser, a, STREAM, { ...playerOptions, parts: false }),
-    },
-    {
-      key: "hls",
-      name: "hls.js, HLS",
-      ours: false,
-      open: () => browser.page(`${server.url}/hls.html`),
-    },
-    {
-      key: "hops",
-      name: "our player, parts, 2 relay hops",
-      ours: true,
-      open: () => openModulePage(browser, c, STREAM, playerOptions),
-    },
+  const phases: Array<{ fragment: number; part: number | "frame" }> = [
+    { fragment: 1, part: "frame" },
+    { fragment: 2, part: 0.2 },
   ];
-  for (const plan of plans) {
-    console.log(`  ${plan.name}...`);
-    const measured = await measure(plan);
-    results.push(summarize(plan.key, plan.name, measured));
-    for (const [uri, offset] of await source.clockOffsets()) clockOffsets.set(uri, offset);
+  for (const phase of phases) {
+    const hlsDir = await Deno.makeTempDir({ prefix: "latency-hls-" });
+    const source = await LatencySource.start({
+      url: node.wsUrl,
+      streamId: STREAM,
+      secret: TEST_SECRETS.PUSH_SECRET,
+      hlsDir,
+      size: values.size,
+      fragmentDuration: phase.fragment,
+      partDuration: phase.part,
+      timeCode: true,
+    });
+    const server = new StaticServer(hlsDir, {
+      "/hls.min.js": { body: hlsScript, type: "text/javascript" },
+      "/hls.html": { body: hlsJsPageHtml("/hls.min.js", `/${PLAYLIST}`), type: "text/html" },
+    });
+    try {
+      await waitForPlaylist(hlsDir, 2, 20000);
+      const ours = (options: Record<string, unknown>) => () =>
+        openModulePage(browser, node, STREAM, options);
+      const hls = () => browser.page(`${server.url}/hls.html`);
+      const plans = phase.part === "frame"
+        ? [
+          { key: "webcodecs", name: "ours, default (WebCodecs), frame parts", open: ours({}) },
+          {
+            key: "webcodecs50",
+            name: "ours, WebCodecs, frame parts, page delay 0.05",
+            open: ours({ delay: 0.05 }),
+          },
+          {
+            key: "mse",
+            name: 'ours, playback "mse", frame parts',
+            open: ours({ playback: "mse" }),
+          },
+          { key: "two", name: "two viewers (default)", open: ours({}), count: 2 },
+          { key: "hls1", name: "hls.js, ffmpeg HLS 1 s segments", open: hls },
+        ]
+        : [
+          { key: "parts200", name: "ours, default, 200 ms parts", open: ours({}) },
+          { key: "hls2", name: "hls.js, ffmpeg HLS 2 s segments", open: hls },
+        ];
+      for (const plan of plans) {
+        console.log(`  ${plan.name}...`);
+        const seen = await watch(plan.open, plan.count ?? 1);
+        if (plan.count === 2) {
+          differences.push(...viewerDifferences(seen.frames[0], seen.frames[1]));
+        }
+        rows.push(row(plan.key, plan.name, seen.firstFrames[0], seen.frames[0], seen.errors));
+      }
+    } finally {
+      await source.stop().catch(() => {});
+      await server.close();
+      await Deno.remove(hlsDir, { recursive: true }).catch(() => {});
+    }
   }
 } finally {
-  warm?.close();
-  await source.stop().catch(() => {});
-  await server.close();
   await browser[Symbol.asyncDispose]();
-  await Promise.all([a, b, c].map((node) => node.stop()));
-  await Deno.remove(hlsDir, { recursive: true }).catch(() => {});
+  await node.stop();
 }
 const loadAfter = Deno.loadavg();
 
-printReport(results, [...clockOffsets.values()], { loadBefore, loadAfter });
+console.log(
+  "\n| row | p50 (ms) | p99 (ms) | stalls | dropped | first frame (ms) | frames (unreadable) |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
+for (const r of rows) {
+  console.log(
+    `| ${r.name} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.stalls} | ${
+      r.droppedPercent.toFixed(2)
+    } % | ${r.firstFrameMs} | ${r.frames} (${r.unreadable}) |${
+      r.errors.length ? ` errors: ${r.errors.join("; ")}` : ""
+    }`,
+  );
+}
+const absolute = differences.map(Math.abs);
+console.log(
+  `\ntwo viewers, frame shown at the same moment: |difference| p50 ${
+    percentile(absolute, 0.5).toFixed(1)
+  } ms, p99 ${percentile(absolute, 0.99).toFixed(1)} ms (${differences.length} frames)`,
+);
+console.log(`load average after: ${loadAfter.map((value) => value.toFixed(2)).join(" ")}`);
 
-const colors: Record<string, { color: string; dash?: string }> = {
-  parts: { color: "#1f77b4" },
-  whole: { color: "#ff7f0e" },
-  hls: { color: "#2ca02c" },
-  hops: { color: "#9467bd", dash: "5 3" },
-};
+const colors = ["#1f77b4", "#17becf", "#ff7f0e", "#8c564b", "#2ca02c", "#9467bd", "#d62728"];
 const svg = lineChart({
-  title:
-    `Glass-to-glass latency, test pattern ${values.size} at 30 fps, 2 s fragments (one encode)`,
-  xLabel: "seconds since sampling started (after first frame + settling)",
+  title: `Glass to glass read from the picture, test pattern ${values.size} at 30 fps`,
+  xLabel: "seconds since recording started (after first frame + settling)",
   yLabel: "latency (s)",
-  series: results.map((run) => ({
-    name: `${run.name} (p50 ${run.p50.toFixed(2)} s)`,
-    ...colors[run.key],
-    points: run.samples.map((sample) => [sample.t, sample.latency]),
+  series: rows.map((r, index) => ({
+    name: `${r.name} (p50 ${(r.p50 / 1000).toFixed(2)} s)`,
+    color: colors[index % colors.length],
+    points: r.points,
   })),
 });
 await Deno.writeTextFile(`${outDir}/latency.svg`, svg);
@@ -259,20 +255,10 @@ await Deno.writeTextFile(
   JSON.stringify(
     {
       date: new Date().toISOString(),
-      settings: {
-        mediaPath: playerOptions.mediaPath,
-        size: values.size,
-        fps: 30,
-        fragmentSeconds: 2,
-        partSeconds: 0.2,
-        seconds,
-        settleSeconds,
-        starts,
-        transport,
-      },
+      settings: { size: values.size, fps: 30, seconds, settleSeconds },
       load: { before: loadBefore, after: loadAfter, cores: navigator.hardwareConcurrency },
-      hlsClockOffsetsMs: Object.fromEntries(clockOffsets),
-      runs: results,
+      twoViewers: { p50: percentile(absolute, 0.5), p99: percentile(absolute, 0.99) },
+      rows: rows.map(({ points: _, ...r }) => r),
     },
     null,
     1,

@@ -23,6 +23,7 @@
 import { ffmpegArgs, FfmpegProcess } from "../../tools/ffmpeg.ts";
 import { type Lane, makeLane } from "../../tools/publish_lane.ts";
 import { firstVideoPts, readPlaylist } from "./hls_playlist.ts";
+import { withTimeCode } from "./latency_timecode.ts";
 
 /** Options of {@linkcode LatencySource.start}. */
 export interface LatencySourceOptions {
@@ -40,8 +41,10 @@ export interface LatencySourceOptions {
   fps?: number;
   /** Fragment and HLS segment duration in seconds. @default 2 */
   fragmentDuration?: number;
-  /** Part duration in seconds. @default 0.2 */
-  partDuration?: number;
+  /** Part duration in seconds, or `frame` (a part per frame). @default 0.2 */
+  partDuration?: number | "frame";
+  /** Draw a machine-readable time code into each picture (`latency_timecode.ts`). @default false */
+  timeCode?: boolean;
 }
 
 /** The name of the playlist in the HLS folder. */
@@ -113,7 +116,9 @@ export class LatencySource {
       fragmentDuration,
       outputs: ["pipe:1"],
     });
-    const ffmpeg = new FfmpegProcess(teeArgs(args, options.hlsDir, fragmentDuration));
+    const width = Number((options.size ?? "1280x720").split("x")[0]);
+    const coded = options.timeCode ? withTimeCode(args, width) : args;
+    const ffmpeg = new FfmpegProcess(teeArgs(coded, options.hlsDir, fragmentDuration));
     return new LatencySource(ffmpeg, lane, options.hlsDir, stamps);
   }
 

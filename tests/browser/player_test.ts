@@ -37,8 +37,8 @@ for (const transport of testTransports()) {
     try {
       await sleep(1500);
 
-      await t.step("the script-tag page plays with parts, near live", async () => {
-        const page = await openWatchPage(browser, node, "live");
+      await t.step("the script-tag page plays with parts, near live (MSE)", async () => {
+        const page = await openWatchPage(browser, node, "live", { playback: "mse" });
         const firstFrame = await waitFirstFrame(page, 10000);
         await waitPlayed(page, 5, 15000);
         // The controller moves the delay at a few percent of playback speed: wait until it is there.
@@ -71,7 +71,10 @@ for (const transport of testTransports()) {
       });
 
       await t.step("the ES module page plays with MPEG-TS appended directly", async () => {
-        const page = await openModulePage(browser, node, "live", { mediaPath: "direct" });
+        const page = await openModulePage(browser, node, "live", {
+          playback: "mse",
+          mediaPath: "direct",
+        });
         await waitFirstFrame(page, 10000);
         await waitPlayed(page, 5, 15000);
         const result = await record(page);
@@ -116,8 +119,10 @@ for (const transport of testTransports()) {
           const numbers = await stats(page);
           assertEquals(result.errors, []);
           assertEquals(numbers.latency, null, "no clock, no end-to-end latency");
+          // On the node's clock the target is counted from `at`, the origin's receipt of the
+          // whole fragment, which already covers it; behind the newest media it must cover one.
           assert(
-            numbers.targetDelay >= WHOLE_FRAGMENT_FLOOR,
+            numbers.clock || numbers.targetDelay >= WHOLE_FRAGMENT_FLOOR,
             `target ${numbers.targetDelay} covers a fragment`,
           );
           await page.close();

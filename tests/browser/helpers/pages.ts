@@ -30,6 +30,10 @@ export interface PageRecord {
 /** The player's `stats`, as far as tests read them. */
 export interface PageStats {
   state: string;
+  playback: string | null;
+  clock: boolean;
+  audioFrames: number;
+  avOffset: number | null;
   latency: number | null;
   delay: number;
   targetDelay: number;
@@ -56,12 +60,16 @@ export async function openWatchPage(
   return await browser.page(`${node.httpUrl}/player/watch.html?${params}`);
 }
 
-/** Opens a page that imports the ES module build and plays `stream` with `options`. */
+/**
+ * Opens a page that imports the ES module build and plays `stream` with `options`; `prelude` is
+ * script run before the player is made (to take browser features away, for example).
+ */
 export async function openModulePage(
   browser: TestBrowser,
   node: NodeProcess,
   stream: string,
   options: Record<string, unknown> = {},
+  prelude = "",
 ): Promise<Page> {
   const page = await browser.page();
   const config = JSON.stringify({
@@ -77,6 +85,7 @@ import { HlsWebSocket } from "/player/hls-websocket-cdn.mjs";
 const record = { player: null, latency: [], errors: [], states: [], ended: false, closed: false, firstFrameMs: null };
 window.watch = record;
 const video = document.getElementById("video");
+${prelude}
 const player = new HlsWebSocket(${config});
 record.player = player;
 player.addEventListener("error", (error) => record.errors.push(error.code + ": " + error.message));

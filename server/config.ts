@@ -207,8 +207,22 @@ export interface NodeConfig {
   timeouts: TimeoutConfig;
   /** `SERVE_PLAYER`: serve the built player under `/player/`. @default true */
   servePlayer: boolean;
+  /** Low-Latency HLS under `/hls/` (`HLS_*`). */
+  hls: HlsConfig;
   /** The operator page and access to statistics. */
   operator: OperatorConfig;
+}
+
+/** Low-Latency HLS (`HLS_*`, see `documentation/hls.md`). */
+export interface HlsConfig {
+  /** `HLS_ENABLED`: serve every stream as (Low-Latency) HLS under `/hls/`. @default true */
+  enabled: boolean;
+  /** `HLS_PART_TARGET_SECONDS`: the HLS part target; the stream's parts are grouped up to it. @default 0.25 */
+  partTargetSeconds: number;
+  /** `HLS_SEGMENTS`: media segments listed in a live playlist. @default 6 */
+  segments: number;
+  /** `HLS_INACTIVITY_SECONDS`: a stream no HLS client asked for this long is let go (a relay then closes after its own inactivity period). @default 30 */
+  inactivitySeconds: number;
 }
 
 const DAY = 86400;
@@ -440,6 +454,12 @@ export function parseConfig(
       requestSeconds: read.number("HTTP_REQUEST_TIMEOUT_SECONDS", 10, 0.1, 3600),
     },
     servePlayer: read.boolean("SERVE_PLAYER", true),
+    hls: {
+      enabled: read.boolean("HLS_ENABLED", true),
+      partTargetSeconds: read.number("HLS_PART_TARGET_SECONDS", 0.25, 0.05, 10),
+      segments: read.integer("HLS_SEGMENTS", 6, 3, 100),
+      inactivitySeconds: read.number("HLS_INACTIVITY_SECONDS", 30, 1, DAY),
+    },
     operator: readOperator(read),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * Groups the stream's own parts (as small as one frame, ~33 ms) into HLS parts of a steady
- * duration up to the part target. A group closes when the next stream part would take it past
- * the target (judged by the length of the part before), or at the fragment's end. Durations come
+ * duration up to the part target. A group closes as soon as a next stream part as long as the
+ * one before would take it past the target (so a steady source has each HLS part published the
+ * moment its last stream part arrives), when a part arrives that does not fit, or at the
+ * fragment's end. Durations come
  * from the media's own timestamps (PTS) and the fragment's duration, and groups depend only on the
  * fragment's parts, so every node that saw the fragment from its part 0 numbers the same HLS parts
  * the same way.
@@ -62,6 +64,8 @@ export class PartGrouper {
   #chunks: Uint8Array[] = [];
   #independent = false;
   #broken = false;
+  /** Length of the last stream part whose end is known, seconds. */
+  #previous: number | undefined;
 
   /** A grouper for one fragment, up to `targetSeconds` per HLS part. */
   constructor(targetSeconds: number) {
@@ -77,20 +81,24 @@ export class PartGrouper {
   push(input: GrouperInput): HlsPart[] {
     if (this.#broken) return [];
     const closed: HlsPart[] = [];
+    const pts = input.pts;
     if (this.#segmentStart === undefined) {
-      if (input.pts === undefined) return this.#break();
-      this.#segmentStart = this.#groupStart = this.#lastStart = input.pts;
+      if (pts === undefined) return this.#break();
+      this.#segmentStart = this.#groupStart = this.#lastStart = pts;
       this.#independent = true;
-    } else if (input.pts !== undefined) {
-      const elapsed = ptsSeconds(this.#groupStart, input.pts);
-      const previous = ptsSeconds(this.#lastStart, input.pts);
-      if (elapsed > this.#target + EPSILON) return this.#break();
-      if (elapsed + previous > this.#target + EPSILON && this.#chunks.length > 0) {
-        closed.push(this.#close(elapsed));
-        this.#groupStart = input.pts;
+    } else if (pts !== undefined) {
+      // The part before this one has ended: its length is known now.
+      this.#previous = ptsSeconds(this.#lastStart, pts);
+      if (this.#chunks.length > 0) {
+        const elapsed = ptsSeconds(this.#groupStart, pts);
+        if (elapsed > this.#target + EPSILON) return this.#break();
+        if (elapsed + this.#previous > this.#target + EPSILON) closed.push(this.#close(elapsed));
+      }
+      if (this.#chunks.length === 0) {
+        this.#groupStart = pts;
         this.#independent = input.independent;
       }
-      this.#lastStart = input.pts;
+      this.#lastStart = pts;
     } else if (input.independent) {
       // A keyframe part that cannot be timed: the rest of the fragment has no parts.
       return this.#break();
@@ -101,6 +109,11 @@ export class PartGrouper {
         ptsSeconds(this.#segmentStart, this.#groupStart);
       if (end <= 0 || end > this.#target + EPSILON) return this.#break();
       closed.push(this.#close(end));
+    } else if (this.#previous !== undefined) {
+      // Close at once when a next part as long as the last one would not fit: a steady source
+      // (one frame or a fixed number of frames per part) publishes each HLS part on arrival.
+      const end = ptsSeconds(this.#groupStart, this.#lastStart) + this.#previous;
+      if (end + this.#previous > this.#target + EPSILON) closed.push(this.#close(end));
     }
     return closed;
   }

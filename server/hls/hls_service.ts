@@ -217,7 +217,7 @@ export class HlsService {
       return plain(400, `_HLS_msn ${msn} is too far ahead of the playlist (${track.lastListed})`);
     }
     const ready = msn === undefined
-      ? (t: HlsTrack) => t.lastListed >= 0 || t.ended !== null
+      ? (t: HlsTrack) => t.lastComplete >= 0 || t.ended !== null
       : (t: HlsTrack) => t.has(msn, part);
     if (!ready(track)) {
       const key = msn === undefined ? "any" : `${msn}.${part ?? ""}`;

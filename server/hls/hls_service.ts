@@ -282,9 +282,7 @@ export class HlsService {
       const measured = track?.bandwidth ?? 0;
       variants.push({
         uri: `${name}/index.m3u8${token ? `?token=${encodeURIComponent(token)}` : ""}`,
-        bandwidth: measured > 0
-          ? measured
-          : ((rendition!.kbps ?? 1000) + 128) * 1000,
+        bandwidth: measured > 0 ? measured : ((rendition!.kbps ?? 1000) + 128) * 1000,
         resolution: `${rendition!.width}x${rendition!.height}`,
         frameRate: rendition!.fps,
         codecs: sample ? detectCodecs(sample)?.codecs || undefined : undefined,

@@ -10,7 +10,8 @@
  * 1. our player with parts (from node A);
  * 2. our player with whole fragments (`parts: false`, node A);
  * 3. hls.js (`npm:hls.js`, low-latency settings) playing the HLS folder;
- * 4. our player with parts through two relay hops (A ← B ← C via `RELAY_FROM_URL`, player on C).
+ * 4. our player with parts through two relay hops (A ← B ← C via `RELAY_FROM_URL`, player on C);
+ * 5. hls.js (same settings) on our Low-Latency HLS from node A (`latency_llhls.ts`).
  *
  * For each: time from `start()` / `hls.loadSource()` to the first decoded frame (median and
  * maximum of `--starts` starts), then latency
@@ -44,6 +45,7 @@ import { LatencySource, PLAYLIST } from "./latency_source.ts";
 import { readPlaylist } from "./hls_playlist.ts";
 import { StaticServer } from "./static_server.ts";
 import { lineChart } from "./svg_chart.ts";
+import { LlHlsRow } from "./latency_llhls.ts";
 
 const { values } = parseArgs({
   args: Deno.args.filter((arg) => arg !== "latency"),
@@ -70,7 +72,7 @@ const HLS_JS = new URL("node_modules/hls.js/dist/hls.min.js", ROOT);
 
 /** One player run: how to open it, and what it measured. */
 interface RunPlan {
-  key: "parts" | "whole" | "hls" | "hops";
+  key: "parts" | "whole" | "hls" | "hops" | "llhls";
   name: string;
   open(): Promise<Page>;
   ours: boolean;
@@ -186,6 +188,7 @@ const server = new StaticServer(hlsDir, {
   "/hls.html": { body: hlsJsPageHtml("/hls.min.js", `/${PLAYLIST}`), type: "text/html" },
 });
 let warm: WebSocket | undefined;
+const llhls = await LlHlsRow.start(a, STREAM, hlsScript);
 const results: RunSummary[] = [];
 const clockOffsets = new Map<string, number>();
 try {
@@ -217,6 +220,7 @@ try {
       ours: true,
       open: () => openModulePage(browser, c, STREAM, playerOptions),
     },
+    { key: "llhls", name: "hls.js, our LL-HLS", ours: false, open: () => llhls.open(browser) },
   ];
   for (const plan of plans) {
     console.log(`  ${plan.name}...`);
@@ -228,6 +232,7 @@ try {
   warm?.close();
   await source.stop().catch(() => {});
   await server.close();
+  await llhls.close();
   await browser[Symbol.asyncDispose]();
   await Promise.all([a, b, c].map((node) => node.stop()));
   await Deno.remove(hlsDir, { recursive: true }).catch(() => {});
@@ -241,6 +246,7 @@ const colors: Record<string, { color: string; dash?: string }> = {
   whole: { color: "#ff7f0e" },
   hls: { color: "#2ca02c" },
   hops: { color: "#9467bd", dash: "5 3" },
+  llhls: { color: "#d62728" },
 };
 const svg = lineChart({
   title:

@@ -31,7 +31,7 @@ function wsClient(): Promise<void> {
     socket.on("message", (data: Buffer, isBinary: boolean) => {
       bytes += data.length;
       if (isBinary) mediaBytes += data.length;
-      else if (data.toString() === "OK") resolve();
+      else if (data.toString().startsWith("OK")) resolve();
     });
     socket.on("error", reject);
     sockets.push(socket);

@@ -341,3 +341,30 @@ Deno.test("HLS_ENABLED=NO: no /hls/", async () => {
   assertEquals(response.status, 426);
   await response.body?.cancel();
 });
+
+Deno.test("HLS requests: the origin allow-list and the request rate, as for WebSockets", async () => {
+  await using node = await startNode({
+    env: {
+      ALLOWED_ORIGINS: "https://good.example",
+      RATE_LIMIT_ENABLED: "YES",
+      RATE_LIMIT_REQ_PER_SEC: "5",
+      RATE_LIMIT_REQ_BURST: "5",
+    },
+  });
+  const url = `${node.httpUrl}/hls/room/x/index.m3u8?token=${await pullToken("room/x")}`;
+  const evil = await fetch(url, { headers: { origin: "https://evil.example" } });
+  assertEquals(evil.status, 403);
+  assertMatch(await evil.text(), /origin/);
+  const good = await fetch(url, { headers: { origin: "https://good.example" } });
+  assertEquals(good.status, 404, "allowed (the stream is unknown)");
+  assertEquals(good.headers.get("access-control-allow-origin"), "https://good.example");
+  await good.body?.cancel();
+  const statuses = await Promise.all(
+    Array.from({ length: 10 }, () =>
+      fetch(url).then((response) => {
+        void response.body?.cancel();
+        return response.status;
+      })),
+  );
+  assert(statuses.includes(429), `over the rate: ${statuses}`);
+});

@@ -114,6 +114,24 @@ Deno.test({
         assert(record.parts > 10, `${name}: parts loaded at the live edge (${record.parts})`);
         assertAtMost(record.latency ?? Infinity, 3, `${name}: hls.js's delay behind live`);
       }
+      // Every node numbers the same parts the same way, and takes any node's signed URIs.
+      const [fromOrigin, fromRelay] = await Promise.all(
+        [origin, relay].map(async (node) => await (await fetch(`${node.httpUrl}${path}`)).text()),
+      );
+      const partsOf = (text: string, msn: number) =>
+        text.split("\n").filter((line) => line.includes(`URI="p${msn}.`))
+          .map((line) => line.replace(/\?[^"]*/, ""));
+      const newest = -1 +
+        Number(/\ns(\d+)\.ts\?/.exec(fromOrigin.split("\n").reverse().join("\n"))![1]);
+      assert(partsOf(fromOrigin, newest).length > 5, "the segment's parts are listed");
+      assertEquals(partsOf(fromRelay, newest), partsOf(fromOrigin, newest), "same parts on both");
+      const uri = new RegExp(`\\n(s${newest}\\.ts\\?[^\\n]+)`).exec(fromOrigin)![1];
+      const [a, b] = await Promise.all([origin, relay].map(async (node) => {
+        const response = await fetch(`${node.httpUrl}/hls/room/hls/${uri}`);
+        assertEquals(response.status, 200, `the origin's URI on ${node.httpUrl}`);
+        return new Uint8Array(await response.arrayBuffer());
+      }));
+      assertEquals(b.byteLength, a.byteLength, "the same segment from either node");
     } finally {
       await publisher.close();
     }

@@ -1,9 +1,9 @@
 /**
- * The latency benchmark's row for our Low-Latency HLS: hls.js (`lowLatencyMode`, the same page
- * and settings as the conventional-HLS row, `latency_pages.ts`) playing
- * `/hls/<stream>/index.m3u8` from node A, measured the same way (the program date time of the
- * frame on screen, which our playlists take from the stream's own `time` stamps). The page comes
- * from its own static server, another origin than the node, as on a real site.
+ * The latency benchmark's row for our Low-Latency HLS: hls.js (the page of the conventional-HLS
+ * row, `latency_pages.ts`, with hls.js's own low-latency settings, {@linkcode LL_HLS_JS_CONFIG})
+ * playing `/hls/<stream>/index.m3u8` from node A, measured the same way (the program date time of
+ * the frame on screen, which our playlists take from the stream's own `time` stamps). The page
+ * comes from its own static server, another origin than the node, as on a real site.
  *
  * @example
  * ```ts ignore
@@ -18,8 +18,19 @@ import type { Page } from "playwright-core";
 import type { TestBrowser } from "../browser/helpers/browser.ts";
 import { pullToken } from "../helpers/client.ts";
 import type { NodeProcess } from "../helpers/node_process.ts";
-import { hlsJsPageHtml } from "./latency_pages.ts";
+import { HLS_JS_CONFIG, hlsJsPageHtml } from "./latency_pages.ts";
 import { StaticServer } from "./static_server.ts";
+
+/**
+ * hls.js for LL-HLS: `lowLatencyMode` and no `liveSyncDuration*` (which would override the
+ * playlist's `PART-HOLD-BACK`); the same catch-up rate, back buffer and worker as the HLS row.
+ */
+export const LL_HLS_JS_CONFIG = {
+  lowLatencyMode: true,
+  maxLiveSyncPlaybackRate: HLS_JS_CONFIG.maxLiveSyncPlaybackRate,
+  backBufferLength: HLS_JS_CONFIG.backBufferLength,
+  enableWorker: HLS_JS_CONFIG.enableWorker,
+};
 
 /** hls.js on our LL-HLS, for one latency run. */
 export class LlHlsRow {
@@ -35,7 +46,13 @@ export class LlHlsRow {
     return new LlHlsRow(
       new StaticServer("/nonexistent", {
         "/hls.min.js": { body: hlsScript, type: "text/javascript" },
-        "/llhls.html": { body: hlsJsPageHtml("/hls.min.js", playlist), type: "text/html" },
+        "/llhls.html": {
+          body: hlsJsPageHtml("/hls.min.js", playlist).replace(
+            JSON.stringify(HLS_JS_CONFIG),
+            JSON.stringify(LL_HLS_JS_CONFIG),
+          ),
+          type: "text/html",
+        },
       }),
     );
   }

@@ -76,6 +76,8 @@ export class HlsTrack implements StreamSubscriber {
   lastUpdate = performance.now();
   /** Bytes of the newest segment, for bandwidth estimates. */
   #bandwidth = 0;
+  /** Length of the stream's last part, seconds, for the next fragment's grouper. */
+  #lastPartSeconds: number | undefined;
   /** The first segment's bytes (codec detection). */
   #sample: Uint8Array | undefined;
 
@@ -248,7 +250,7 @@ export class HlsTrack implements StreamSubscriber {
         msn: info.seq,
         time: info.time,
         discontinuity: info.discontinuity,
-        grouper: new PartGrouper(this.#options.partTarget),
+        grouper: new PartGrouper(this.#options.partTarget, this.#lastPartSeconds),
       };
     }
     const current = this.#current;
@@ -260,6 +262,7 @@ export class HlsTrack implements StreamSubscriber {
       last: info.last,
       fragmentDuration: info.duration,
     });
+    if (info.last) this.#lastPartSeconds = current.grouper.lastPartSeconds;
     return closed.length > 0 || current.grouper.broken;
   }
 

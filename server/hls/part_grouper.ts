@@ -5,8 +5,10 @@
  * moment its last stream part arrives), when a part arrives that does not fit, or at the
  * fragment's end. Durations come
  * from the media's own timestamps (PTS) and the fragment's duration, and groups depend only on the
- * fragment's parts, so every node that saw the fragment from its part 0 numbers the same HLS parts
- * the same way.
+ * fragment's parts (and, for its first HLS part, the length of the stream part before it), so
+ * every node that saw the fragment from its part 0 numbers the same HLS parts the same way; only a
+ * source that changes its part length exactly at a fragment start, seen by a node that had not
+ * seen the part before, could be grouped otherwise there.
  *
  * A fragment whose parts cannot be timed (no PTS at a part's start) or whose single part is longer
  * than the target gets no HLS parts from there on (`broken`): it is listed as a whole segment
@@ -67,9 +69,19 @@ export class PartGrouper {
   /** Length of the last stream part whose end is known, seconds. */
   #previous: number | undefined;
 
-  /** A grouper for one fragment, up to `targetSeconds` per HLS part. */
-  constructor(targetSeconds: number) {
+  /**
+   * A grouper for one fragment, up to `targetSeconds` per HLS part. `previousPartSeconds`, the
+   * length of the stream's last part before this fragment, lets the fragment's first HLS part
+   * close on its arrival too (without it, it closes when the next part arrives).
+   */
+  constructor(targetSeconds: number, previousPartSeconds?: number) {
     this.#target = targetSeconds;
+    this.#previous = previousPartSeconds;
+  }
+
+  /** Length of the last stream part whose end is known, seconds (for the next fragment's grouper). */
+  get lastPartSeconds(): number | undefined {
+    return this.#previous;
   }
 
   /** The fragment's parts can no longer be grouped (see the module doc). */

@@ -58,6 +58,15 @@ Deno.test("200 ms parts: one per HLS part; only a fragment's first waits for the
   assert(grouper.parts[3].data.byteLength === 1, "a single stream part is served as it is");
 });
 
+Deno.test("with the length of the part before, a fragment's first HLS part closes on arrival", () => {
+  const grouper = new PartGrouper(0.25, 0.2);
+  const closedAt = feed(grouper, 10, 0.2);
+  assertEquals(closedAt[0], [0]);
+  assertEquals(closedAt[1], [1]);
+  assertEquals(grouper.parts.length, 10);
+  assertEquals(grouper.lastPartSeconds, 0.2);
+});
+
 Deno.test("a part longer than the target, or one without a timestamp, leaves the fragment without parts", () => {
   const long = new PartGrouper(0.25);
   feed(long, 4, 0.5);

@@ -23,7 +23,7 @@ export class HlsMetrics {
   readonly requests: client.Counter<"kind" | "status">;
   /** Body bytes sent by kind. */
   readonly bytes: client.Counter<"kind">;
-  /** Blocked requests (playlist reloads, preload-hinted parts) by outcome (`ready`, `timeout`). */
+  /** Blocked requests (playlist reloads, preload-hinted parts) by outcome (`ready`, `timeout`, `aborted`). */
   readonly blockedWaits: client.Counter<"outcome">;
   /** Requests blocked now. */
   readonly waiting: client.Gauge;

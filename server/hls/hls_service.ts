@@ -222,7 +222,7 @@ export class HlsService {
     if (!ready(track)) {
       const key = msn === undefined ? "any" : `${msn}.${part ?? ""}`;
       const ok = await track.waiters.wait(key, ready, track.waitTimeoutMs, signal);
-      this.metrics.blockedWaits.inc({ outcome: ok ? "ready" : "timeout" });
+      this.metrics.blockedWaits.inc({ outcome: waitOutcome(ok, signal) });
       if (!ok) {
         return plain(503, "the playlist did not reach the requested part in time; retry", {
           "retry-after": "1",
@@ -260,7 +260,7 @@ export class HlsService {
         track.waitTimeoutMs,
         signal,
       );
-      this.metrics.blockedWaits.inc({ outcome: ok ? "ready" : "timeout" });
+      this.metrics.blockedWaits.inc({ outcome: waitOutcome(ok, signal) });
       part = track.part(msn, index);
     }
     if (part === undefined) return plain(404, "this part is not (or no longer) on this node");
@@ -307,6 +307,11 @@ export class HlsService {
     }
     throw error;
   }
+}
+
+/** How a blocked request ended: `ready`, `timeout`, or `aborted` (the client went away). */
+function waitOutcome(ready: boolean, signal: AbortSignal): string {
+  return ready ? "ready" : signal.aborted ? "aborted" : "timeout";
 }
 
 /** What a path under `/hls/` names. */

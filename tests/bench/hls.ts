@@ -6,7 +6,8 @@
  * for each, the node's CPU seconds per GB delivered (playlists counted), throughput, requests per
  * second, and the ratio HLS/WebSocket.
  *
- * `deno task bench hls [--clients 1000] [--seconds 20] [--size 640x360] [--bitrate 2000k]`
+ * `deno task bench hls [--clients 1000] [--seconds 20] [--size 640x360] [--bitrate 2000k]
+ * [--transport ws|deno]`
  * @module
  */
 
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "20" },
     size: { type: "string", default: "640x360" },
     bitrate: { type: "string", default: "2000k" },
+    transport: { type: "string", default: "ws" },
   },
 });
 const clients = Number(values.clients);
@@ -45,7 +47,10 @@ const media = await tsFragments({
   size: values.size,
   videoBitrate: values.bitrate,
 });
-const node = await startNode({ env: { LOG_INFO: "NO", LOG_WARNING: "NO" } });
+const node = await startNode({
+  transport: values.transport as "ws" | "deno",
+  env: { LOG_INFO: "NO", LOG_WARNING: "NO" },
+});
 const publisher = new LivePublisher({ url: node.wsUrl, stream: STREAM, media, framesPerPart: 1 });
 publisher.start();
 await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -74,6 +79,7 @@ async function measure(mode: "ws" | "hls"): Promise<Summary & { cpu: number }> {
 
 console.log(
   `HLS benchmark: ${clients} clients, ${seconds} s each, ${values.size} at ${values.bitrate}, ` +
+    `transport ${values.transport}, ` +
     `2 s fragments, one frame per part; load ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`,
 );
 try {

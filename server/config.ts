@@ -212,8 +212,22 @@ export interface NodeConfig {
    * announced as `delay` on `OK` to clients granted `clock`. @default 0.15
    */
   playerTargetDelaySeconds: number;
+  /** Low-Latency HLS under `/hls/` (`HLS_*`). */
+  hls: HlsConfig;
   /** The operator page and access to statistics. */
   operator: OperatorConfig;
+}
+
+/** Low-Latency HLS (`HLS_*`, see `documentation/hls.md`). */
+export interface HlsConfig {
+  /** `HLS_ENABLED`: serve every stream as (Low-Latency) HLS under `/hls/`. @default true */
+  enabled: boolean;
+  /** `HLS_PART_TARGET_SECONDS`: the HLS part target; the stream's parts are grouped up to it. @default 0.25 */
+  partTargetSeconds: number;
+  /** `HLS_SEGMENTS`: media segments listed in a live playlist. @default 6 */
+  segments: number;
+  /** `HLS_INACTIVITY_SECONDS`: a stream no HLS client asked for this long is let go (a relay then closes after its own inactivity period). @default 30 */
+  inactivitySeconds: number;
 }
 
 const DAY = 86400;
@@ -446,6 +460,12 @@ export function parseConfig(
     },
     servePlayer: read.boolean("SERVE_PLAYER", true),
     playerTargetDelaySeconds: read.number("PLAYER_TARGET_DELAY_SECONDS", 0.15, 0.02, 30),
+    hls: {
+      enabled: read.boolean("HLS_ENABLED", true),
+      partTargetSeconds: read.number("HLS_PART_TARGET_SECONDS", 0.25, 0.05, 10),
+      segments: read.integer("HLS_SEGMENTS", 6, 3, 100),
+      inactivitySeconds: read.number("HLS_INACTIVITY_SECONDS", 30, 1, DAY),
+    },
     operator: readOperator(read),
   };
 }

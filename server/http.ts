@@ -1,7 +1,8 @@
 /**
  * What the transport asks a node, built around it: its WebSocket endpoint, and the plain HTTP
  * routes `GET /health`, `/metrics`, `/stats`, the operator page `/operator` (`OPERATOR_TOKEN`;
- * `POST` to sign in), the built player under `/player/` (`SERVE_PLAYER`), and a clear 4xx for
+ * `POST` to sign in), the built player under `/player/` (`SERVE_PLAYER`), Low-Latency HLS under
+ * `/hls/` (`HLS_ENABLED`, `hls/hls_service.ts`), and a clear 4xx for
  * anything else. An address over its request rate gets `429` before any route. Every answer says
  * `X-Content-Type-Options: nosniff`. The HTTP side is a plain function of a `Request`, so tests can
  * call it without a network.
@@ -80,6 +81,9 @@ async function route(
   url: URL,
   remoteAddress: string,
 ): Promise<Response> {
+  if (node.hls !== null && url.pathname.startsWith("/hls/")) {
+    return await node.hls.handle(request, url);
+  }
   if (url.pathname === "/operator" && request.method === "POST") {
     return operatorRoute(request, remoteAddress, node.operatorAccess, operatorEnabled(node));
   }

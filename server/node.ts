@@ -23,6 +23,7 @@ import { LocalPublications } from "./sources/local.ts";
 import type { StreamSource } from "./sources/source.ts";
 import type { ServerSocket, UpgradeRequest } from "./transport/transport.ts";
 import { ErrorCode } from "../shared/errors.ts";
+import { HlsService } from "./hls/hls_service.ts";
 
 /** How often connections are checked (timeouts, heartbeats, slow spectators). */
 const TICK_MS = 1000;
@@ -66,6 +67,8 @@ export class CdnNode {
   readonly admission: Admission;
   /** Who is the operator (`OPERATOR_TOKEN`), with a back-off for wrong tokens. */
   readonly operatorAccess: OperatorAccess;
+  /** Low-Latency HLS under `/hls/`, or null when `HLS_ENABLED` is off. */
+  readonly hls: HlsService | null;
   /** When the node started (`performance.now()`). */
   readonly startedAt: number = performance.now();
   #connections = new Set<Connection>();
@@ -130,6 +133,20 @@ export class CdnNode {
     this.operatorAccess = new OperatorAccess(config.operator.token);
     this.metrics.bufferLimit.set(config.buffers.limiterEnabled ? config.buffers.limitBytes : 0);
     this.metrics.info.set({ node_id: config.nodeId, transport: config.transport }, 1);
+    this.hls = config.hls.enabled
+      ? new HlsService({
+        config,
+        verifier: this.verifier,
+        sources: this.sources,
+        registry: this.metrics.registry,
+        knownStreams: () => [
+          ...this.publications.streamIds,
+          ...this.sources.sources.flatMap((source) =>
+            (source.stats?.() ?? []).map((entry) => String(entry.id))
+          ),
+        ],
+      })
+      : null;
     this.#ticker = setInterval(() => this.#tick(), TICK_MS);
   }
 
@@ -235,6 +252,7 @@ export class CdnNode {
     // Whoever has not closed by the deadline is dropped.
     for (const connection of this.#connections) connection.terminate();
     clearInterval(this.#ticker);
+    this.hls?.destroy();
     this.admission.destroy();
   }
 }

@@ -10,8 +10,8 @@
  *
  * - phase 1, 1 s fragments, parts of one frame (`partDuration: "frame"`, the publisher's default): our player by default
  *   (WebCodecs, the node's delay 0.15 s), the same with the page's `delay: 0.05`, our player with
- *   `playback: "mse"`, two viewers at once (their difference), and hls.js on ffmpeg's 1 s segments;
- * - phase 2, 2 s fragments, 200 ms parts: our player by default, and hls.js on 2 s segments.
+ *   `playback: "mse"`, two viewers at once (their difference), hls.js on ffmpeg's 1 s segments, and hls.js on our LL-HLS (`latency_llhls.ts`);
+ * - phase 2, 2 s fragments, 200 ms parts: our player by default, hls.js on 2 s segments, and hls.js on our LL-HLS.
  *
  * Per row: p50/p99 glass to glass, stalls (gaps of more than 200 ms between presented frames),
  * dropped frames (codes missing between presented frames), first frame (ms from `start()` /
@@ -33,6 +33,7 @@ import { percentile } from "./latency_report.ts";
 import { LatencySource, PLAYLIST } from "./latency_source.ts";
 import { readPlaylist } from "./hls_playlist.ts";
 import { StaticServer } from "./static_server.ts";
+import { LlHlsRow } from "./latency_llhls.ts";
 import { lineChart } from "./svg_chart.ts";
 import {
   type CodedFrame,
@@ -151,6 +152,7 @@ const node = await startNode({ env: { LOG_INFO: "NO", LOG_WARNING: "NO" } });
 const browser = await launchBrowser();
 const rows: Row[] = [];
 const differences: number[] = [];
+const llhls = await LlHlsRow.start(node, STREAM, hlsScript);
 try {
   const phases: Array<{ fragment: number; part: number | "frame" }> = [
     { fragment: 1, part: "frame" },
@@ -177,6 +179,7 @@ try {
       const ours = (options: Record<string, unknown>) => () =>
         openModulePage(browser, node, STREAM, options);
       const hls = () => browser.page(`${server.url}/hls.html`);
+      const ourHls = () => llhls.open(browser);
       const plans = phase.part === "frame"
         ? [
           { key: "webcodecs", name: "ours, default (WebCodecs), frame parts", open: ours({}) },
@@ -192,10 +195,12 @@ try {
           },
           { key: "two", name: "two viewers (default)", open: ours({}), count: 2 },
           { key: "hls1", name: "hls.js, ffmpeg HLS 1 s segments", open: hls },
+          { key: "llhls1", name: "hls.js, our LL-HLS, 1 s fragments", open: ourHls },
         ]
         : [
           { key: "parts200", name: "ours, default, 200 ms parts", open: ours({}) },
           { key: "hls2", name: "hls.js, ffmpeg HLS 2 s segments", open: hls },
+          { key: "llhls2", name: "hls.js, our LL-HLS, 2 s fragments", open: ourHls },
         ];
       for (const plan of plans) {
         console.log(`  ${plan.name}...`);
@@ -212,6 +217,7 @@ try {
     }
   }
 } finally {
+  await llhls.close();
   await browser[Symbol.asyncDispose]();
   await node.stop();
 }

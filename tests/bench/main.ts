@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, string> = {
   latency: "./latency.ts",
   soak: "./soak.ts",
   preauth: "./preauth_memory.ts",
+  hls: "./hls.ts",
 };
 
 const name = Deno.args[0] && !Deno.args[0].startsWith("-") ? Deno.args[0] : "fanout";

@@ -26,6 +26,8 @@ export const Capability = {
    * (`STREAM_NOT_FOUND` instead of `OK` then `CLOSE`).
    */
   ERRORS: "errors",
+  /** `abr`: the client may pull a rendition group (`group=1`) and handles rendition switches. */
+  ABR: "abr",
 } as const;
 
 /** One of the values of {@linkcode Capability}. */

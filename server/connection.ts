@@ -39,7 +39,7 @@ import type { ConnectionRole } from "./connection_role.ts";
 import { farewell, type Peer } from "./farewell.ts";
 import { checkPush, findPulled } from "./first_message.ts";
 import { GroupRole } from "./groups/group_role.ts";
-import { findGroup, isGroupPull } from "./groups/group_pull.ts";
+import { findGroup, type GroupDirectory, isGroupPull } from "./groups/group_pull.ts";
 import { HeldMessages } from "./held_messages.ts";
 import { MessageBudget } from "./limits/message_budget.ts";
 import type { Logger } from "./log.ts";
@@ -65,6 +65,8 @@ export interface ConnectionContext {
   publications: LocalPublications;
   /** Where pulled streams come from. */
   sources: Pick<SourceChain, "find">;
+  /** Where the renditions of a group published elsewhere are listed (`groups/`). */
+  directory?: GroupDirectory;
   /** Counters. */
   metrics: Metrics;
   /** The slow-spectator policy, shared by every spectator. */

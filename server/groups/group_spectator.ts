@@ -241,7 +241,7 @@ export class GroupSpectator {
     const seq = fragment.seq;
     if (tap === this.#current) {
       if (this.#held?.seq === seq) return this.#switch();
-      if (this.#deferred !== null) this.#flushDeferred();
+      if (this.#deferred !== null) this.#gaveUp();
       if (this.#target !== null && (this.#held === null || this.#held.seq < seq)) {
         this.#deferred = { seq, units: [fragment], since: performance.now() };
         return;
@@ -259,17 +259,16 @@ export class GroupSpectator {
   /** A part from a tap. */
   part(tap: Tap, part: Part): void {
     if (this.#done) return;
-    const { seq, index, last } = part.info;
+    const { seq, index } = part.info;
     if (tap === this.#current) {
       const deferred = this.#deferred;
       if (deferred !== null && deferred.seq === seq) {
         deferred.units.push(part);
-        if (last) this.#gaveUp(); // the target did not start this fragment in time
         return;
       }
       if (index === 0) {
         if (this.#held?.seq === seq) return this.#switch();
-        if (deferred !== null) this.#flushDeferred();
+        if (deferred !== null) this.#gaveUp(); // the target did not start that fragment in time
         if (this.#held !== null && this.#held.seq < seq) this.#held = null;
         if (this.#target !== null && this.#held === null) {
           // Renditions do not arrive at the same instant: wait for the target's start of `seq`.

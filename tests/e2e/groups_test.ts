@@ -170,7 +170,7 @@ Deno.test("groups: group pull, stamps, pinning, other clients, tokens", async (t
     async () => {
       const group = await pullToken("room/live");
       const low = await pullToken(LOW);
-      await using viewer = await GroupViewer.open(node.wsUrl, "room/live", { auth: group });
+      await using _viewer = await GroupViewer.open(node.wsUrl, "room/live", { auth: group });
       for (
         const [stream, auth, answer] of [
           [TOP, group, "OK"],

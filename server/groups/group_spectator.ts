@@ -184,6 +184,7 @@ export class GroupSpectator {
   /** A receive report from the client. */
   report(report: ReceiveReportMessage): void {
     this.#link.report(report, performance.now());
+    this.#evaluate();
   }
 
   /** Pins a rendition (by id; false when the group has none of that id), or undefined for automatic. */

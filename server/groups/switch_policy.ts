@@ -31,7 +31,7 @@
 
 /** Thresholds of the policy (ms, ratios). */
 export interface SwitchPolicyOptions {
-  /** Lag above which the spectator moves down. @default 400 */
+  /** Lag above which the spectator moves down. @default 300 */
   downLagMs?: number;
   /** After a down switch, ms during which only the capacity may move it further down. @default 3000 */
   downHoldMs?: number;
@@ -85,7 +85,7 @@ export class SwitchPolicy {
   /** A policy with the given thresholds. */
   constructor(options: SwitchPolicyOptions = {}) {
     this.#options = {
-      downLagMs: 400,
+      downLagMs: 300,
       downHoldMs: 3000,
       fit: 0.85,
       upLagMs: 200,

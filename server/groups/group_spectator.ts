@@ -73,6 +73,9 @@ export interface GroupSpectatorState {
 /** Longest wait, in ms, for the target's start of a fragment the current rendition has begun. */
 const DEFER_MS = 1000;
 
+/** How long a rendition that was too late to join is not tried again, ms. */
+const LATE_TARGET_PAUSE_MS = 5000;
+
 /** Media held from the target rendition: the start of its next fragment and what followed. */
 interface Held {
   seq: number;
@@ -126,6 +129,8 @@ export class GroupSpectator {
   #deferred: (Held & { since: number }) | null = null;
   /** Times the target was too late for a deferred fragment. */
   #lateTargets = 0;
+  /** Renditions that were too late to join, and until when they are not tried again. */
+  #lateUntil = new Map<number, number>();
   /** Seq of the last fragment whose start was forwarded. */
   #lastStart = -1;
   /** The current rendition's fragment `#lastStart` is still in progress (parts). */
@@ -310,8 +315,9 @@ export class GroupSpectator {
   /** The target did not start the deferred fragment in time: send it, and drop a target late twice. */
   #gaveUp(): void {
     this.#flushDeferred();
-    if (++this.#lateTargets >= 2) {
+    if (++this.#lateTargets >= 2 && this.#targetIndex !== null) {
       this.#lateTargets = 0;
+      this.#lateUntil.set(this.#targetIndex, performance.now() + LATE_TARGET_PAUSE_MS);
       this.#dropTarget();
     }
   }
@@ -372,6 +378,7 @@ export class GroupSpectator {
       this.#dropTarget();
       return;
     }
+    if ((this.#lateUntil.get(decision.target) ?? 0) > now) return;
     this.#pendingReason = decision.reason;
     this.#join(decision.target);
   }

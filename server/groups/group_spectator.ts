@@ -28,6 +28,7 @@ import type { StreamEnd } from "../stream_end.ts";
 import type { AttachOptions, StreamSubscriber } from "../stream_subscriber.ts";
 import type { ServerSocket } from "../transport/transport.ts";
 import type { ReceiveReportMessage } from "../../shared/protocol.ts";
+import { detectCodecs } from "../../shared/mpegts/codecs.ts";
 import { abrMetrics } from "./abr_metrics.ts";
 import { LinkEstimate } from "./link_estimate.ts";
 import { nominalBitrate } from "./rendition_group.ts";
@@ -131,6 +132,8 @@ export class GroupSpectator {
   #lateTargets = 0;
   /** Renditions that were too late to join, and until when they are not tried again. */
   #lateUntil = new Map<number, number>();
+  /** The codecs of each rendition, read once from a fragment start ("" when not found). */
+  #codecs = new Map<number, string>();
   /** Seq of the last fragment whose start was forwarded. */
   #lastStart = -1;
   /** The current rendition's fragment `#lastStart` is still in progress (parts). */
@@ -299,8 +302,23 @@ export class GroupSpectator {
     }
   }
 
+  /** The codecs of rendition `index`, read from `start` (a fragment start) the first time. */
+  #codecsOf(index: number, start: Uint8Array): string {
+    let codecs = this.#codecs.get(index);
+    if (codecs === undefined) {
+      codecs = detectCodecs(start)?.codecs ?? "";
+      this.#codecs.set(index, codecs);
+    }
+    return codecs;
+  }
+
   /** Sends a unit of the current rendition. */
   #forward(unit: Part | Fragment): void {
+    if (this.#current !== null && !this.#codecs.has(this.#current.index)) {
+      if (!(unit instanceof Part) || unit.info.index === 0) {
+        this.#codecsOf(this.#current.index, unit.data);
+      }
+    }
     if (unit instanceof Part) {
       this.#inner.offerPart(unit);
       if (unit.info.index === 0) this.#lastStart = unit.info.seq;
@@ -442,7 +460,13 @@ export class GroupSpectator {
     this.#options.log.debug(
       `rendition ${this.#id(old.index)} -> ${this.#id(target.index)} (${reason}) at ${held.seq}`,
     );
-    this.#socket.announce(held.units[0].data, { rendition: this.#id(target.index), reason });
+    const before = this.#codecs.get(old.index);
+    const codecs = this.#codecsOf(target.index, held.units[0].data);
+    this.#socket.announce(held.units[0].data, {
+      rendition: this.#id(target.index),
+      reason,
+      codecs: codecs !== "" && before !== undefined && codecs !== before ? codecs : undefined,
+    });
     for (const unit of held.units) this.#forward(unit);
   }
 

@@ -124,6 +124,7 @@ Deno.test({
         } ms after it`,
       );
       assertAtMost(mediaDelay, 2000, "ms from the drop to the first low media");
+      console.log(`codecs on the switch: ${firstLow.header.codecs ?? "(same as before)"}`);
 
       // Steady at 1.2 Mbit/s for 10 s: no switch back up.
       await new Promise((resolve) => setTimeout(resolve, 10000));

@@ -8,6 +8,7 @@
  */
 
 import { Capability, CLIENT_CAPABILITIES } from "../../shared/capabilities.ts";
+import { detectCodecs } from "../../shared/mpegts/codecs.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { pullToken, type TestClient } from "../helpers/client.ts";
 import { TestClient as Client } from "../helpers/client.ts";
@@ -102,6 +103,16 @@ Deno.test("groups: group pull, stamps, pinning, other clients, tokens", async (t
         "the fragment before whole",
       );
       assertEquals(unit.header.seq, before.header.seq! + 1, "no fragment skipped");
+      const [topCodecs, lowCodecs] = await Promise.all(
+        [["320x180", "400k"], ["160x90", "150k"]].map(async ([size, videoBitrate]) =>
+          detectCodecs((await tsFragments({ seconds: 4, size, videoBitrate }))[0].data)!.codecs
+        ),
+      );
+      assertEquals(
+        unit.header.codecs,
+        topCodecs === lowCodecs ? undefined : lowCodecs,
+        "codecs when they differ",
+      );
       assert(viewer.units.every((u) => !u.header.jump), "no jump");
       viewer.client.send({ type: "PIN", rendition: "room/live/1x1" }); // not in the group: ignored
       viewer.client.send({ type: "PIN", rendition: TOP });

@@ -74,6 +74,9 @@ export interface GroupSpectatorState {
 /** Longest wait, in ms, for the target's start of a fragment the current rendition has begun. */
 const DEFER_MS = 1000;
 
+/** Reports decide a switch at most this often, ms (media and the once-a-second check always do). */
+const REPORT_EVALUATION_MS = 50;
+
 /** How long a rendition that was too late to join is not tried again, ms. */
 const LATE_TARGET_PAUSE_MS = 5000;
 
@@ -144,6 +147,7 @@ export class GroupSpectator {
   #done = false;
   #lastLag = 0;
   #lastCapacity: number | undefined;
+  #reportEvaluatedAt = -Infinity;
 
   /** Creates the spectator; nothing is sent until `begin`. */
   constructor(socket: ServerSocket, options: GroupSpectatorOptions) {
@@ -191,8 +195,12 @@ export class GroupSpectator {
 
   /** A receive report from the client. */
   report(report: ReceiveReportMessage): void {
-    this.#link.report(report, performance.now());
-    this.#evaluate();
+    const now = performance.now();
+    this.#link.report(report, now);
+    if (now - this.#reportEvaluatedAt >= REPORT_EVALUATION_MS) {
+      this.#reportEvaluatedAt = now;
+      this.#evaluate();
+    }
   }
 
   /** Pins a rendition (by id; false when the group has none of that id), or undefined for automatic. */

@@ -33,6 +33,10 @@ export const MIN_SAMPLE_BYTES = 12 * 1024;
 export const CAPACITY_WINDOW_MS = 4000;
 /** Fewest samples for a capacity estimate. */
 const MIN_SAMPLES = 3;
+/** Most samples kept (a client that reports too often cannot make the estimate costly). */
+const MAX_SAMPLES = 64;
+/** Most sends remembered while the client has not reported them (about 10 min of parts). */
+const MAX_MARKS = 4096;
 
 interface Mark {
   /** Media bytes sent once this send is done. */
@@ -69,6 +73,11 @@ export class LinkEstimate {
   sent(bytes: number, now: number): void {
     this.#sent += bytes;
     this.#marks.push({ end: this.#sent, at: now });
+    if (this.#marks.length - this.#head > MAX_MARKS) this.#head++; // a client that never reports
+    if (this.#head > 256 && this.#head * 2 > this.#marks.length) {
+      this.#marks = this.#marks.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   /** A receive report arrived at `now`. Reports beyond what was sent are capped. */
@@ -78,13 +87,10 @@ export class LinkEstimate {
     while (this.#head < this.#marks.length && this.#marks[this.#head].end <= this.#received) {
       this.#head++;
     }
-    if (this.#head > 256 && this.#head * 2 > this.#marks.length) {
-      this.#marks = this.#marks.slice(this.#head);
-      this.#head = 0;
-    }
     const { size, span } = report;
     if (size !== undefined && span !== undefined && size >= MIN_SAMPLE_BYTES) {
       this.#samples.push({ at: now, bps: (size * 8) / (Math.max(span, 1) / 1000) });
+      if (this.#samples.length > MAX_SAMPLES) this.#samples.shift();
     }
     this.#forget(now);
   }

@@ -28,3 +28,15 @@ Deno.test("link estimate: capacity from timed frames, median, only large frames,
   assertEquals(link.capacityBps(300), 4_000_000, "the median of 5, 4 and 1 Mbit/s");
   assert(link.capacityBps(10_000) === undefined, "old samples are forgotten");
 });
+
+Deno.test("link estimate: bounded for a client that never reports, or reports too often", () => {
+  const link = new LinkEstimate();
+  for (let i = 0; i < 10_000; i++) link.sent(100, i);
+  assertEquals(link.lagMs(10_000), 0, "no report yet: the socket's queue");
+  link.report({ type: "R", bytes: 0 }, 10_000);
+  assert(link.lagMs(10_000) <= 10_000 - 5000, "only the last sends are remembered");
+  for (let i = 0; i < 1000; i++) {
+    link.report({ type: "R", bytes: 0, size: 20_000, span: i % 2 ? 10 : 20 }, 10_000);
+  }
+  assert(link.capacityBps(10_000)! > 0);
+});

@@ -40,6 +40,8 @@ import { ConnectionClock } from "./connection_clock.ts";
 import type { ConnectionRole } from "./connection_role.ts";
 import { farewell, type Peer } from "./farewell.ts";
 import { checkPush, findPulled } from "./first_message.ts";
+import { GroupRole } from "./groups/group_role.ts";
+import { findGroup, type GroupDirectory, isGroupPull } from "./groups/group_pull.ts";
 import { HeldMessages } from "./held_messages.ts";
 import { MessageBudget } from "./limits/message_budget.ts";
 import type { Logger } from "./log.ts";
@@ -65,6 +67,8 @@ export interface ConnectionContext {
   publications: LocalPublications;
   /** Where pulled streams come from. */
   sources: Pick<SourceChain, "find">;
+  /** Where the renditions of a group published elsewhere are listed (`groups/`). */
+  directory?: GroupDirectory;
   /** Counters. */
   metrics: Metrics;
   /** The slow-spectator policy, shared by every spectator. */
@@ -304,6 +308,7 @@ export class Connection {
   }
 
   async #startPull(message: PullMessage, signal: AbortSignal): Promise<void> {
+    if (isGroupPull(message)) return await this.#startGroupPull(message, signal);
     const stream = await findPulled(message, this.#context, signal);
     if (this.#state !== "starting") return;
     this.#log = this.#log.child(`stream ${message.stream}`);
@@ -324,6 +329,24 @@ export class Connection {
     role.begin({ maxInitialFragments: message.maxInitialFragments, after: message.after });
   }
 
+  /** A group pull (`groups/`): the node picks the rendition, per viewer. */
+  async #startGroupPull(message: PullMessage, signal: AbortSignal): Promise<void> {
+    const found = await findGroup(message, this.#context, signal);
+    if (this.#state !== "starting") return;
+    this.#log = this.#log.child(`group ${message.stream}`);
+    const role = new GroupRole(this.#socket, found, {
+      parts: message.parts === true,
+      policy: this.#context.spectatorPolicy,
+      metrics: this.#context.metrics,
+      log: this.#log,
+      finish: (end) => this.#end(end),
+      close: () => this.#closeSocket(1000, "bye"),
+    });
+    this.#begin(message, role, "pulling", found.renditions.map((r) => r.streamId));
+    this.#log.info(`pulling the group${message.parts ? " (parts)" : ""}`);
+    role.begin({ maxInitialFragments: message.maxInitialFragments, after: message.after });
+  }
+
   /**
    * `OK` (with the parts and capabilities granted to a client that asked, and for a `PULL` granted
    * `clock` the node's target delay), then the role.
@@ -332,6 +355,7 @@ export class Connection {
     message: PushMessage | PullMessage,
     role: ConnectionRole,
     state: "publishing" | "pulling",
+    renditions?: string[],
   ): void {
     this.#send(writeMessage({
       type: "OK",
@@ -340,6 +364,7 @@ export class Connection {
       delay: message.type === "PULL" && this.#clockGranted
         ? this.#context.config.playerTargetDelaySeconds
         : undefined,
+      renditions,
     }));
     this.#peer.accepted = true;
     this.#role = role;

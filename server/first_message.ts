@@ -16,6 +16,7 @@ import { ErrorCode, ProtocolError } from "../shared/errors.ts";
 import type { PullMessage, PushMessage } from "../shared/protocol.ts";
 import { checkStreamId } from "../shared/stream_id.ts";
 import type { NodeConfig } from "./config.ts";
+import { verifyPull } from "./groups/group_pull.ts";
 import type { SourceChain } from "./sources/chain.ts";
 import { extendRelayPath } from "./sources/relay/relay_path.ts";
 import type { Stream } from "./stream.ts";
@@ -47,7 +48,7 @@ export async function findPulled(
   signal: AbortSignal,
 ): Promise<Stream> {
   checkStreamId(message.stream);
-  await context.verifier.verify("PULL", message.stream, message.auth);
+  await verifyPull(context.verifier, message.stream, message.auth);
   return await context.sources.find(
     {
       stream: message.stream,

@@ -79,6 +79,8 @@ export class SpectatorRole implements ConnectionRole {
       case "H":
       case "OK":
       case "UNKNOWN":
+      case "R": // receive reports and pins (abr) only steer group pulls
+      case "PIN":
         return;
       case "CLOSE":
         this.#options.log.debug("spectator sent CLOSE");

@@ -32,6 +32,8 @@ export const Capability = {
    * `T:id=&now=`. See `documentation/protocol.md#clock-at-delay-and-t`.
    */
   CLOCK: "clock",
+  /** `abr`: the client may pull a rendition group (`group=1`) and handles rendition switches. */
+  ABR: "abr",
 } as const;
 
 /** One of the values of {@linkcode Capability}. */

@@ -84,6 +84,8 @@ export interface OkMessage {
    * origin's receive time `at`. Only sent on a `PULL`'s `OK` to clients granted `clock`.
    */
   delay?: number;
+  /** Extension (`abr`): the rendition ids of the group pulled, best first. */
+  renditions?: string[];
 }
 
 /** Fields shared by `F` and `P`: the identity and timing of a fragment. */
@@ -101,6 +103,12 @@ export interface FragmentStamp {
   jump?: boolean;
   /** Extension: media timestamps may not continue from the previous fragment (new publisher, new encoder). */
   discontinuity?: boolean;
+  /** Extension (`abr`): on the first fragment or part after a rendition switch, the rendition that follows. */
+  rendition?: string;
+  /** Extension (`abr`): with `rendition`, the codecs of the rendition (RFC 6381) when the node knows them. */
+  codecs?: string;
+  /** Extension (`abr`): with `rendition`, why the node switched (`start`, `down`, `up`, `pin`). */
+  reason?: string;
 }
 
 /** `F`: the next binary frame is one whole fragment (MPEG-TS). */
@@ -183,6 +191,37 @@ export interface PullMessage {
   via?: string[];
   /** Extension: capability names (`shared/capabilities.ts`); present, even empty, marks a new client. */
   caps?: string[];
+  /** Extension (`abr`): `stream` names a rendition group; the node picks the rendition. */
+  group?: boolean;
+}
+
+/**
+ * `R` (extension, `abr`): a receive report from a spectator of a group: what arrived, when. Sent
+ * after media frames, at most a few times a second.
+ */
+export interface ReceiveReportMessage {
+  /** Message type. */
+  type: "R";
+  /** Media bytes (binary frames) received since `OK`. */
+  bytes: number;
+  /** The client's clock (ms, any origin, monotonic) when the last of them arrived. */
+  t?: number;
+  /** Sequence number of the last fragment or part received. */
+  seq?: number;
+  /** Part index of the last part received. */
+  part?: number;
+  /** Size of the last binary frame, in bytes. */
+  size?: number;
+  /** Ms from the `F`/`P` text of that frame to its binary (its transfer time, for a capacity sample). */
+  span?: number;
+}
+
+/** `PIN` (extension, `abr`): keep this rendition (`rendition` given) or choose again (none). */
+export interface PinMessage {
+  /** Message type. */
+  type: "PIN";
+  /** The rendition id to keep; absent or empty for automatic choice. */
+  rendition?: string;
 }
 
 /** A message of a type this code does not know; receivers ignore it. */
@@ -204,6 +243,8 @@ export type Message =
   | TimeMessage
   | PushMessage
   | PullMessage
+  | ReceiveReportMessage
+  | PinMessage
   | UnknownMessage;
 
 /** A message this code can write (everything but `UNKNOWN`). */
@@ -326,6 +367,12 @@ function stamp(params: Params): FragmentStamp {
   if (at !== undefined) result.at = at;
   if (params.boolean("jump")) result.jump = true;
   if (params.boolean("discontinuity")) result.discontinuity = true;
+  const rendition = params.string("rendition");
+  if (rendition !== "") result.rendition = rendition;
+  const codecs = params.string("codecs");
+  if (codecs !== "") result.codecs = codecs;
+  const reason = params.string("reason");
+  if (reason !== "") result.reason = reason;
   return result;
 }
 
@@ -368,6 +415,8 @@ export function parseMessage(text: string): Message {
       if (caps !== undefined) message.caps = caps;
       const delay = params.number("delay", { max: MAX_DURATION });
       if (delay !== undefined) message.delay = delay;
+      const renditions = params.list("renditions");
+      if (renditions !== undefined) message.renditions = renditions;
       return message;
     }
     case "T": {
@@ -428,7 +477,26 @@ export function parseMessage(text: string): Message {
       if (via !== undefined) message.via = via;
       const caps = params.presentList("caps");
       if (caps !== undefined) message.caps = caps;
+      if (params.boolean("group")) message.group = true;
       return message;
+    }
+    case "R": {
+      const message: ReceiveReportMessage = { type: "R", bytes: params.requiredInteger("bytes") };
+      const t = params.number("t", { min: -8.64e15, max: 8.64e15 });
+      if (t !== undefined) message.t = t;
+      const seq = params.integer("seq");
+      if (seq !== undefined) message.seq = seq;
+      const part = params.integer("part");
+      if (part !== undefined) message.part = part;
+      const size = params.integer("size");
+      if (size !== undefined) message.size = size;
+      const span = params.number("span", { max: 3.6e6 });
+      if (span !== undefined) message.span = span;
+      return message;
+    }
+    case "PIN": {
+      const rendition = params.string("rendition");
+      return rendition === "" ? { type: "PIN" } : { type: "PIN", rendition };
     }
     default:
       return { type: "UNKNOWN", name: type };
@@ -449,6 +517,9 @@ function writeStamp(query: URLSearchParams, message: FragmentStamp): void {
   if (message.at !== undefined) query.set("at", String(message.at));
   flag(query, "jump", message.jump);
   flag(query, "discontinuity", message.discontinuity);
+  if (message.rendition !== undefined) query.set("rendition", message.rendition);
+  if (message.codecs !== undefined) query.set("codecs", message.codecs);
+  if (message.reason !== undefined) query.set("reason", message.reason);
 }
 
 /**
@@ -474,6 +545,7 @@ export function writeMessage(message: KnownMessage): string {
       flag(query, "parts", message.parts);
       writeCaps(query, message.caps);
       if (message.delay !== undefined) query.set("delay", String(message.delay));
+      if (message.renditions !== undefined) query.set("renditions", message.renditions.join(","));
       break;
     case "T":
       query.set("id", String(message.id));
@@ -516,6 +588,18 @@ export function writeMessage(message: KnownMessage): string {
         query.set("via", message.via.join(","));
       }
       writeCaps(query, message.caps);
+      flag(query, "group", message.group);
+      break;
+    case "R":
+      query.set("bytes", String(message.bytes));
+      if (message.t !== undefined) query.set("t", String(message.t));
+      if (message.seq !== undefined) query.set("seq", String(message.seq));
+      if (message.part !== undefined) query.set("part", String(message.part));
+      if (message.size !== undefined) query.set("size", String(message.size));
+      if (message.span !== undefined) query.set("span", String(message.span));
+      break;
+    case "PIN":
+      if (message.rendition !== undefined) query.set("rendition", message.rendition);
       break;
   }
   const text = query.toString();

@@ -1,0 +1,182 @@
+/**
+ * Adaptive bitrate end to end (`documentation/abr.md`), with real processes: the `publish`
+ * command sends two renditions (1 s keyframes) to a node; a viewer pulls the group through a TCP
+ * proxy that limits its bandwidth on a schedule (5 → 1.2 → 5 Mbit/s), another viewer pulls it on
+ * a free link. The limited viewer moves down soon after the drop without any `jump`, stays down
+ * while the limit holds (no flapping), and moves back up after it lifts; the free viewer stays on
+ * the top rendition throughout.
+ */
+
+import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
+import { GroupViewer, type ViewerUnit } from "../helpers/group_viewer.ts";
+import { hasFfmpeg } from "../helpers/media.ts";
+import { metrics } from "../helpers/node_metrics.ts";
+import { startNode, TEST_SECRETS } from "../helpers/node_process.ts";
+import { RateProxy } from "../helpers/rate_proxy.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const TOP = "room/live/1280x720-30~2500";
+const LOW = "room/live/640x360-30~800";
+
+/** Starts `publish` with the two renditions; returns the child and a way to stop it. */
+function publish(url: string): { stop(): Promise<string> } {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-run",
+      "--allow-env",
+      "tools/publish.ts",
+      "--url",
+      url,
+      "--secret",
+      TEST_SECRETS.PUSH_SECRET,
+      "--test-pattern",
+      "--fragment-duration",
+      "1",
+      "--rendition",
+      TOP,
+      "--rendition",
+      LOW,
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) stderr += decoder.decode(chunk, { stream: true });
+  })();
+  return {
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* exited */ }
+      await child.status;
+      await reading;
+      return stderr;
+    },
+  };
+}
+
+function describe(units: readonly ViewerUnit[], start: number): string {
+  const runs: string[] = [];
+  let last = "";
+  for (const unit of units) {
+    if (unit.rendition !== last) {
+      last = unit.rendition;
+      runs.push(`${((unit.at - start) / 1000).toFixed(1)}s ${unit.rendition.split("/").pop()}`);
+    }
+  }
+  return runs.join(", ");
+}
+
+Deno.test({
+  name: "abr: a limited viewer moves down within 2 s of the drop, back up after it, never flaps",
+  ignore: !await hasFfmpeg(),
+  async fn() {
+    await using node = await startNode();
+    const publisher = publish(node.wsUrl);
+    try {
+      await using proxy = RateProxy.start(node.port, 5_000_000);
+      // Both renditions live.
+      let free: GroupViewer | undefined;
+      for (let tries = 0; free === undefined; tries++) {
+        try {
+          free = await GroupViewer.open(node.wsUrl, "room/live");
+          if ((free.ok.renditions ?? []).length < 2) {
+            await free[Symbol.asyncDispose]();
+            free = undefined;
+          }
+        } catch (error) {
+          if (tries > 100) throw error;
+        }
+        if (free === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await using _free = free;
+      assertEquals(free.ok.renditions, [TOP, LOW]);
+      await using limited = await GroupViewer.open(proxy.wsUrl, "room/live");
+      const start = performance.now();
+      await limited.waitFor((unit) => unit.rendition === TOP, 10000);
+
+      // 5 Mbit/s: stays on top.
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      assert(limited.units.every((unit) => unit.rendition === TOP), describe(limited.units, start));
+
+      // 1.2 Mbit/s: down, with no jump, media from 2 s after the drop on is the low rendition.
+      proxy.rate = 1_200_000;
+      const dropWall = Date.now();
+      const dropAt = performance.now();
+      const fromDrop = limited.units.length;
+      const down = await limited.waitFor((unit) => unit.rendition === LOW, 15000, fromDrop);
+      const firstLow = limited.units[down];
+      assertEquals(firstLow.header.rendition, LOW);
+      assertEquals(firstLow.header.reason, "down");
+      const mediaDelay = firstLow.header.time! - dropWall;
+      const arrival = firstLow.at - dropAt;
+      console.log(
+        `switch down: media from ${mediaDelay} ms after the drop, arrived ${
+          arrival.toFixed(0)
+        } ms after it`,
+      );
+      assertAtMost(mediaDelay, 2000, "ms from the drop to the first low media");
+      console.log(`codecs on the switch: ${firstLow.header.codecs ?? "(same as before)"}`);
+
+      // Steady at 1.2 Mbit/s for 10 s: no switch back up.
+      await new Promise((resolve) => setTimeout(resolve, 10000));
+      assert(
+        limited.units.slice(down).every((unit) => unit.rendition === LOW),
+        `flapped: ${describe(limited.units, start)}`,
+      );
+
+      // 5 Mbit/s again: up within 10 s.
+      proxy.rate = 5_000_000;
+      const liftAt = performance.now();
+      const fromLift = limited.units.length;
+      const up = await limited.waitFor((unit) => unit.rendition === TOP, 10000, fromLift);
+      assertEquals(limited.units[up].header.reason, "up");
+      console.log(`switch up: ${(limited.units[up].at - liftAt).toFixed(0)} ms after the lift`);
+      console.log(`limited viewer: ${describe(limited.units, start)}`);
+      const delay = (unit: ViewerUnit) => unit.wallAt - (unit.header.time ?? unit.wallAt);
+      const delays = (units: readonly ViewerUnit[]) => units.map(delay).sort((a, b) => a - b);
+      const median = (units: readonly ViewerUnit[]) => delays(units)[units.length >> 1] ?? NaN;
+      const lowUnits = limited.units.slice(down, up);
+      console.log(
+        `delay (ms, capture to arrival): free viewer median ${median(free.units)}; limited ` +
+          `before the drop ${median(limited.units.slice(0, fromDrop))}, at the switch ` +
+          `${delay(firstLow)}, worst on low ${Math.max(...delays(lowUnits))}, last on low ` +
+          `${delay(lowUnits.at(-1)!)}, after the switch up ${median(limited.units.slice(up))}`,
+      );
+
+      // The queue the drop left drains on the low rendition: back at the delay it had before the
+      // drop well before the limit lifts (at 1.2 Mbit/s the low rendition, ~1.1 Mbit/s, leaves
+      // little room, so this takes longer than the issue's 3 s: see documentation/abr.md).
+      const target = median(limited.units.slice(0, fromDrop)) + 300;
+      const settledAt = lowUnits.findIndex((_, i) =>
+        lowUnits.slice(i).every((u) => delay(u) <= target)
+      );
+      assert(settledAt !== -1, `the delay on low never settled under ${target} ms`);
+      console.log(
+        `delay back under ${target} ms ${
+          (lowUnits[settledAt].at - firstLow.at).toFixed(0)
+        } ms after the switch`,
+      );
+      assert(
+        limited.units.every((unit) => !unit.header.jump),
+        "no jump on the limited viewer",
+      );
+      assert(free.units.every((unit) => unit.rendition === TOP), describe(free.units, start));
+      assert(free.units.every((unit) => !unit.header.jump), "no jump on the free viewer");
+      const counted = await metrics(node);
+      assertEquals(counted.get('hlswscdn_abr_switches_total{direction="down"}'), 1);
+      assertEquals(counted.get('hlswscdn_abr_switches_total{direction="up"}'), 1);
+      assertEquals(counted.get(`hlswscdn_abr_viewers{rendition="${TOP}"}`), 2);
+    } finally {
+      await publisher.stop();
+    }
+  },
+});

@@ -17,10 +17,15 @@
  * import { LinkEstimate } from "./link_estimate.ts";
  * const link = new LinkEstimate();
  * link.sent(100_000, 0);
- * assert(link.lagMs(500) === 500);
- * link.report({ type: "R", bytes: 100_000, size: 100_000, span: 160 }, 600);
- * assert(link.lagMs(700) === 0);
- * assert(link.capacityBps(700) === 5_000_000);
+ * assert(link.lagMs(500, 20) === 20, "until the client reports: the socket's own queue");
+ * link.report({ type: "R", bytes: 40_000 }, 500);
+ * assert(link.lagMs(500) === 500, "the first send is not all received");
+ * for (let i = 1; i <= 3; i++) {
+ *   link.sent(100_000, 600 * i);
+ *   link.report({ type: "R", bytes: 100_000 * (i + 1), size: 100_000, span: 160 }, 600 * i + 160);
+ * }
+ * assert(link.lagMs(2000) === 0);
+ * assert(link.capacityBps(2000) === 5_000_000);
  * ```
  * @module
  */

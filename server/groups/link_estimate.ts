@@ -33,7 +33,7 @@
 import type { ReceiveReportMessage } from "../../shared/protocol.ts";
 
 /** Smallest frame whose transfer time counts as a capacity sample. */
-export const MIN_SAMPLE_BYTES = 12 * 1024;
+export const MIN_SAMPLE_BYTES = 2 * 1024;
 /** How far back capacity samples count, in ms. */
 export const CAPACITY_WINDOW_MS = 4000;
 /** Fewest samples for a capacity estimate. */

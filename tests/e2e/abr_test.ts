@@ -35,10 +35,6 @@ function publish(url: string): { stop(): Promise<string> } {
       "--test-pattern",
       "--fragment-duration",
       "1",
-      // 200 ms parts: with frame-level parts (the default) the node gets too few capacity samples
-      // to switch back up (documentation/abr.md, "What is not done").
-      "--part-duration",
-      "0.2",
       "--rendition",
       TOP,
       "--rendition",

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { SAMPLE_RATES } from "../../shared/mpegts/adts.ts";
+
 /** What `AudioDecoder.configure` takes for AAC. */
 export interface AacConfig {
   /** `mp4a.40.N`. */
@@ -27,22 +29,6 @@ export interface AacConfig {
   /** AudioSpecificConfig. */
   description: Uint8Array;
 }
-
-const SAMPLE_RATES = [
-  96000,
-  88200,
-  64000,
-  48000,
-  44100,
-  32000,
-  24000,
-  22050,
-  16000,
-  12000,
-  11025,
-  8000,
-  7350,
-];
 
 /** The configuration of the ADTS frame at `data[offset]` (the header must be valid). */
 export function aacConfigFromAdts(data: Uint8Array, offset: number): AacConfig {

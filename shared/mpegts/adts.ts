@@ -16,7 +16,8 @@
  * @module
  */
 
-const SAMPLE_RATES = [
+/** AAC sampling frequencies by their 4-bit index (ISO/IEC 14496-3). */
+export const SAMPLE_RATES: readonly number[] = [
   96000,
   88200,
   64000,

@@ -1,0 +1,205 @@
+/**
+ * The player's side of adaptive bitrate in real headless Chromium, against a real node and the
+ * real `publish` command sending two renditions (1280x720 and 640x360, 1 s keyframes). Two pages
+ * pull the group (`group: true`) on a free link, one on each media path (WebCodecs, MSE). Each
+ * starts on the top level, pins the low one (`currentLevel = 1`), then goes back to automatic
+ * (`currentLevel = -1`) and the node moves it up again. Asserted on each path: `levelswitched`
+ * fires with the node's reasons (`pin`, `up`), the picture size changes (the frames presented,
+ * `requestVideoFrameCallback` metadata, and `video.videoWidth`), no stall, no error, and no
+ * visible gap: the longest pause between two presented frames around the switches.
+ */
+
+import type { Page } from "playwright-core";
+import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
+import { hasFfmpeg } from "../helpers/media.ts";
+import { startNode, TEST_SECRETS } from "../helpers/node_process.ts";
+import { launchBrowser, waitInPage } from "./helpers/browser.ts";
+import { openModulePage, record, stats } from "./helpers/pages.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const TOP = "room/live/1280x720-30~2500";
+const LOW = "room/live/640x360-30~800";
+/** The longest pause between two presented frames across a switch, ms (30 fps: 33 ms a frame). */
+const MAX_FRAME_GAP_MS = 250;
+
+/** Records presented frames' sizes and the pauses between them (`window.frames`). */
+const FRAME_TRACKER = `
+window.frames = { width: 0, height: 0, sizes: [], maxGap: 0, last: 0 };
+{
+  const video = document.getElementById("video");
+  const next = () => video.requestVideoFrameCallback((now, meta) => {
+    const f = window.frames;
+    if (f.last > 0) f.maxGap = Math.max(f.maxGap, now - f.last);
+    f.last = now;
+    if (meta.width !== f.width || meta.height !== f.height) {
+      f.width = meta.width; f.height = meta.height;
+      f.sizes.push(meta.width + "x" + meta.height);
+    }
+    next();
+  });
+  next();
+}`;
+
+interface Frames {
+  width: number;
+  height: number;
+  sizes: string[];
+  maxGap: number;
+}
+
+function frames(page: Page): Promise<Frames> {
+  return page.evaluate(() => (globalThis as unknown as { frames: Frames }).frames);
+}
+
+/** Starts recording `levelswitched` in the page (`window.switches`). */
+function recordSwitches(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const scope = globalThis as unknown as {
+      switches: string[];
+      watch: { player: { addEventListener(name: string, handler: (info: never) => void): void } };
+    };
+    scope.switches = [];
+    scope.watch.player.addEventListener(
+      "levelswitched",
+      (info: { id: string; reason: string }) => scope.switches.push(`${info.reason} ${info.id}`),
+    );
+  });
+}
+
+function publish(url: string): { stop(): Promise<void> } {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-run",
+      "--allow-env",
+      "tools/publish.ts",
+      "--url",
+      url,
+      "--secret",
+      TEST_SECRETS.PUSH_SECRET,
+      "--test-pattern",
+      "--fragment-duration",
+      "1",
+      "--rendition",
+      TOP,
+      "--rendition",
+      LOW,
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return {
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* exited */ }
+      await child.status;
+    },
+  };
+}
+
+Deno.test({
+  name: "abr player: pin a level and back to auto; levelswitched, new picture size, no stall",
+  ignore: !await hasFfmpeg(),
+  async fn() {
+    await using node = await startNode({ env: { LOG_INFO: "NO" } });
+    const publisher = publish(node.wsUrl);
+    try {
+      await using browser = await launchBrowser();
+      const pages = await Promise.all(
+        [{}, { playback: "mse" }].map((options) =>
+          openModulePage(browser, node, "room/live", { group: true, ...options }, FRAME_TRACKER)
+        ),
+      );
+      const levelsOf = (page: Page) =>
+        page.evaluate(() =>
+          (globalThis as unknown as { watch: { player: { levels: { id: string }[] } } }).watch
+            .player.levels.map((level) => level.id)
+        );
+      const setLevel = (page: Page, level: number) =>
+        page.evaluate((level) => {
+          (globalThis as unknown as { watch: { player: { currentLevel: number } } }).watch.player
+            .currentLevel = level;
+        }, level);
+
+      // Both renditions live: the player lists both and plays the top one on a free link.
+      for (const page of pages) {
+        await recordSwitches(page);
+        await waitInPage(
+          page,
+          () => {
+            const scope = globalThis as unknown as {
+              frames: Frames;
+              watch: { player: { levels: unknown[]; currentLevel: number } };
+            };
+            return scope.watch.player.levels.length === 2 &&
+              scope.watch.player.currentLevel === 0 && scope.frames.width === 1280;
+          },
+          20000,
+          "the top level on screen",
+        );
+        assertEquals(await levelsOf(page), [TOP, LOW]);
+      }
+      const before = await Promise.all(pages.map(stats));
+      for (const page of pages) {
+        await page.evaluate(() => {
+          const scope = globalThis as unknown as { frames: Frames; switches: string[] };
+          scope.frames.maxGap = 0;
+          scope.switches.length = 0; // from the pin on (a start can switch down and up once)
+        });
+        await setLevel(page, 1);
+      }
+      for (const page of pages) {
+        await waitInPage(
+          page,
+          () => {
+            const scope = globalThis as unknown as { frames: Frames; switches: string[] };
+            return scope.frames.width === 640 && scope.switches.some((s) => s.startsWith("pin "));
+          },
+          8000,
+          "the pinned low level on screen",
+        );
+        const videoWidth = await page.evaluate(`document.getElementById("video").videoWidth`);
+        assertEquals(videoWidth, 640);
+        await setLevel(page, -1);
+      }
+      for (const page of pages) {
+        await waitInPage(
+          page,
+          () => {
+            const scope = globalThis as unknown as { frames: Frames; switches: string[] };
+            return scope.frames.width === 1280 && scope.switches.some((s) => s.startsWith("up "));
+          },
+          15000,
+          "the top level again, automatic",
+        );
+      }
+      for (const [index, page] of pages.entries()) {
+        const after = await stats(page);
+        const shown = await frames(page);
+        const switches = await page.evaluate(() =>
+          (globalThis as unknown as { switches: string[] }).switches
+        );
+        console.log(
+          `  ${after.playback}: switches ${switches.join(", ")}; sizes ${
+            shown.sizes.join(" > ")
+          }; ` +
+            `longest frame gap ${shown.maxGap.toFixed(0)} ms; stalls ${after.stalls}`,
+        );
+        assertEquals((await record(page)).errors, []);
+        assertEquals(after.stalls, before[index].stalls, `${after.playback}: no stall`);
+        assertEquals(switches, [`pin ${LOW}`, `up ${TOP}`]);
+        assert(shown.sizes.join(",").endsWith("1280x720,640x360,1280x720"), shown.sizes.join());
+        assertAtMost(shown.maxGap, MAX_FRAME_GAP_MS, `${after.playback}: longest frame gap (ms)`);
+      }
+      assertEquals(pages.length, 2);
+    } finally {
+      await publisher.stop();
+    }
+  },
+});

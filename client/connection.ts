@@ -36,6 +36,7 @@ import { ResumePoint } from "../shared/session/resume_point.ts";
 import type { ReconnectInfo } from "./events.ts";
 import { PlayerError } from "./events.ts";
 import { NodeClock } from "./latency/node_clock.ts";
+import { ReceiveReporter } from "./receive_reporter.ts";
 
 /** A fragment or part as received. */
 export interface MediaChunk {
@@ -63,6 +64,12 @@ export interface MediaChunk {
   ends: boolean;
   /** The first chunk of a new connection (after a loss). */
   resumed: boolean;
+  /** Extension (`abr`): on the first chunk after a rendition switch, the rendition that follows. */
+  rendition?: string;
+  /** Extension (`abr`): with `rendition`, its codecs (RFC 6381) when the node knows them. */
+  codecs?: string;
+  /** Extension (`abr`): with `rendition`, why the node switched (`start`, `down`, `up`, `pin`). */
+  reason?: string;
   /** MPEG-TS bytes. */
   data: Uint8Array;
   /** `performance.now()` when the bytes arrived. */
@@ -89,6 +96,13 @@ export interface PullConnectionOptions {
   idleMs?: number;
   /** Reconnection delays. @default a Backoff of 250 ms to 5 s */
   backoff?: Backoff;
+  /**
+   * Extension (`abr`): `streamId` names a rendition group (`room/live`): pull it with `group=1`,
+   * list `abr` in `caps`, and send receive reports (`R`). @default false
+   */
+  group?: boolean;
+  /** Least ms between two receive reports (`R`) on a group pull (large frames go at once). @default 100 */
+  reportMs?: number;
   /** Debug log. */
   log?: (message: string) => void;
   /** The WebSocket class. @default globalThis.WebSocket */
@@ -109,6 +123,8 @@ export interface PullConnectionHandlers {
   accepted?(parts: boolean): void;
   /** The connection was lost and will be retried. */
   reconnect?(info: ReconnectInfo): void;
+  /** Extension (`abr`): the node listed the group's renditions (`OK:renditions=`), best first. */
+  renditions?(ids: string[]): void;
 }
 
 /** Counters of a connection. */
@@ -127,6 +143,10 @@ export interface ConnectionCounters {
   clock: boolean;
   /** The node's default target delay for viewers (`OK:delay`), seconds, when it sent one. */
   nodeDelay: number | undefined;
+  /** Whether the node granted `abr` on a group pull (it switches renditions, reads `R` and `PIN`). */
+  abr: boolean;
+  /** Receive reports (`R`) sent. */
+  reports: number;
 }
 
 /** Pulls one stream from a node, across reconnections. */
@@ -146,7 +166,11 @@ export class PullConnection {
     lastSeq: undefined,
     clock: false,
     nodeDelay: undefined,
+    abr: false,
+    reports: 0,
   };
+  #pin: string | undefined;
+  #report: ReceiveReporter | null = null;
   #clock: NodeClock | null = null;
   #freshConnection = false;
   #ticker: ReturnType<typeof setInterval> | undefined;
@@ -201,6 +225,8 @@ export class PullConnection {
     this.#session?.close();
     this.#session = null;
     this.#clock?.stop();
+    this.#report?.stop();
+    this.#report = null;
   }
 
   #log(message: string): void {
@@ -226,7 +252,10 @@ export class PullConnection {
         parts: this.#options.parts !== false || undefined,
         maxInitialFragments: this.#options.maxInitialFragments,
         after,
-        caps: [...CLIENT_CAPABILITIES],
+        caps: this.#options.group === true
+          ? [...CLIENT_CAPABILITIES, Capability.ABR]
+          : [...CLIENT_CAPABILITIES],
+        group: this.#options.group === true || undefined,
       },
       openMs: idleMs,
       heartbeatMs: this.#options.heartbeatMs ?? 30000,
@@ -234,7 +263,7 @@ export class PullConnection {
       WebSocket: this.#options.WebSocket,
       signal: opening.signal,
     }, {
-      onMedia: (header, data) => this.#onMedia(header, data),
+      onMedia: (header, data, headerAt) => this.#onMedia(header, data, headerAt),
       onMessage: (message) => {
         if (message.type === "T" && message.now !== undefined) {
           this.#clock?.answer(message.id, message.now);
@@ -247,6 +276,7 @@ export class PullConnection {
       this.#session = session;
       this.#counters.parts = session.accepted.parts === true;
       this.#startClock(session);
+      this.#startAbr(session);
       this.#handlers.accepted?.(this.#counters.parts);
     }, (refusal: SessionRefused) => {
       if (this.#opening !== opening) return;
@@ -265,6 +295,34 @@ export class PullConnection {
     this.#clock = new NodeClock({ send: (id) => session.send({ type: "T", id }) });
   }
 
+  /** A group pull the node granted `abr`: reports from now on, and the pin again after a loss. */
+  #startAbr(session: ProtocolSession): void {
+    const granted = this.#options.group === true &&
+      session.accepted.caps?.includes(Capability.ABR) === true;
+    this.#counters.abr = granted;
+    this.#report = granted
+      ? new ReceiveReporter((message) => {
+        session.send(message);
+        this.#counters.reports++;
+      }, this.#options.reportMs ?? 100)
+      : null;
+    if (!granted) return;
+    if (session.accepted.renditions !== undefined) {
+      this.#handlers.renditions?.(session.accepted.renditions);
+    }
+    if (this.#pin !== undefined) session.send({ type: "PIN", rendition: this.#pin });
+  }
+
+  /**
+   * Extension (`abr`): keep the rendition `id` (`PIN:rendition=`), or let the node choose again
+   * (`undefined`: `PIN` alone). Kept across reconnections; ignored on a node without `abr`.
+   */
+  pin(id: string | undefined): void {
+    this.#pin = id;
+    if (!this.#counters.abr || this.#session === null) return;
+    this.#session.send(id === undefined ? { type: "PIN" } : { type: "PIN", rendition: id });
+  }
+
   /** The node did not accept the pull. */
   #refused(refusal: SessionRefused): void {
     if (refusal.kind === "url") {
@@ -278,6 +336,8 @@ export class PullConnection {
 
   #onEnd(end: SessionEnd): void {
     this.#session = null;
+    this.#report?.stop();
+    this.#report = null;
     this.#clock?.stop();
     if (this.#done) return;
     switch (end.kind) {
@@ -300,7 +360,8 @@ export class PullConnection {
     else this.#fail(new PlayerError(code, message || code));
   }
 
-  #onMedia(header: MediaHeader, data: Uint8Array): void {
+  #onMedia(header: MediaHeader, data: Uint8Array, headerAt?: number): void {
+    const receivedAt = performance.now();
     const isPart = header.type === "P";
     const starts = !isPart || header.part === 0;
     const ends = !isPart || header.last === true;
@@ -311,6 +372,7 @@ export class PullConnection {
     this.#retry.progress();
     const resumed = this.#freshConnection && this.#counters.reconnects > 0;
     this.#freshConnection = false;
+    this.#report?.received(header, data.byteLength, receivedAt, headerAt);
     this.#handlers.media({
       kind: isPart ? "part" : "fragment",
       seq: header.seq,
@@ -324,8 +386,11 @@ export class PullConnection {
       independent: starts || (isPart && header.independent === true),
       ends,
       resumed,
+      rendition: header.rendition,
+      codecs: header.codecs,
+      reason: header.reason,
       data,
-      receivedAt: performance.now(),
+      receivedAt,
     });
   }
 

@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { Level, LevelSwitchedInfo } from "./levels.ts";
 import type { PlayerState } from "./player_state.ts";
 import type { PlayerStats } from "./stats.ts";
 
@@ -76,6 +77,13 @@ export interface HlsWebSocketEventMap {
   reconnect: (info: ReconnectInfo) => void;
   /** Extension: the first frame was decoded; the argument is milliseconds since `start()`. */
   firstframe: (timeToFirstFrameMs: number) => void;
+  /**
+   * hls.js name (`group` pulls): another level arrives, from the first media of it on (the
+   * picture follows after the delay). Fires at the start too (`reason` `start`, `previous` -1).
+   */
+  levelswitched: (info: LevelSwitchedInfo) => void;
+  /** hls.js name (`group` pulls): the node listed the group's levels (`levels` is now set). */
+  levelsupdated: (levels: readonly Level[]) => void;
 }
 
 /** Names of the player's events. */

@@ -21,6 +21,7 @@
 
 import { type MediaChunk, PullConnection } from "./connection.ts";
 import { type HlsWebSocketEventMap, type LatencyInfo, PlayerError } from "./events.ts";
+import { type Level, levelsFrom } from "./levels.ts";
 import { LatencyController } from "./latency/latency_controller.ts";
 import type { PlaybackPath, ProbedChunk } from "./media/playback_path.ts";
 import { StartGate } from "./media/start_gate.ts";
@@ -73,6 +74,13 @@ export class HlsWebSocket {
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #mediaListeners: Array<[string, () => void]> = [];
   #destroyed = false;
+  #levels: Level[] = [];
+  /** The rendition arriving now (group pulls). */
+  #rendition: string | null = null;
+  #switchReason: string | null = null;
+  #levelSwitches = 0;
+  /** The level pinned by `currentLevel = n`, or -1 (automatic). */
+  #pinned = -1;
 
   /** Checks the options (throws a `TypeError` naming a bad one); connects only on `start()`. */
   constructor(options: HlsWebSocketOptions) {
@@ -126,7 +134,69 @@ export class HlsWebSocket {
       timeToFirstFrame: this.#firstFrameMs,
       appendLatency: this.#appendMs.mean(now),
       playbackRate: this.#path?.position().rate ?? this.#media?.playbackRate ?? 1,
+      rendition: this.#rendition,
+      switchReason: this.#switchReason,
+      levelSwitches: this.#levelSwitches,
     };
+  }
+
+  /**
+   * hls.js name: the levels (renditions) of the group pulled (option `group`), best first, once
+   * the node listed them; empty for a pull of one stream.
+   */
+  get levels(): readonly Level[] {
+    return this.#levels;
+  }
+
+  /**
+   * hls.js name: the index in `levels` of the rendition arriving now (-1 before media, or when
+   * not a group pull). Setting it pins that level (the node sends `PIN` and moves at the next
+   * keyframe, `reason` `pin`); `-1` returns to automatic choice.
+   */
+  get currentLevel(): number {
+    return this.#levelIndex(this.#rendition);
+  }
+
+  set currentLevel(index: number) {
+    if (!Number.isInteger(index) || index < -1 || index >= Math.max(this.#levels.length, 1)) {
+      throw new RangeError(
+        `HlsWebSocket: currentLevel must be -1 or a level index below ${this.#levels.length}, got ${
+          String(index)
+        }`,
+      );
+    }
+    if (index !== -1 && this.#levels.length === 0) return;
+    this.#pinned = index;
+    this.#log(index === -1 ? "level: automatic" : `level: pin ${this.#levels[index].id}`);
+    this.#connection?.pin(index === -1 ? undefined : this.#levels[index].id);
+  }
+
+  /** hls.js name: whether the node chooses the level (true unless `currentLevel` pinned one). */
+  get autoLevelEnabled(): boolean {
+    return this.#pinned === -1;
+  }
+
+  #levelIndex(id: string | null): number {
+    return id === null ? -1 : this.#levels.findIndex((level) => level.id === id);
+  }
+
+  /** A chunk that names its rendition (`abr`): a switch when it is another one. */
+  #noteRendition(chunk: MediaChunk): boolean {
+    const id = chunk.rendition;
+    if (id === undefined || id === this.#rendition) return false;
+    const previous = this.#levelIndex(this.#rendition);
+    const switched = this.#rendition !== null;
+    this.#rendition = id;
+    this.#switchReason = chunk.reason ?? "";
+    if (switched) this.#levelSwitches++;
+    this.#log(`rendition ${id} (${chunk.reason ?? "no reason"})`);
+    this.#events.notify("levelswitched", {
+      level: this.#levelIndex(id),
+      id,
+      reason: chunk.reason ?? "",
+      previous,
+    });
+    return switched;
   }
 
   /** Adds an event handler (`error`, `close`, `ended`, and the extensions). */
@@ -170,9 +240,18 @@ export class HlsWebSocket {
       parts: options.parts,
       maxInitialFragments: options.maxInitialFragments,
       timeoutMs: options.timeout,
+      group: options.group,
       log: options.debug ? this.#log : undefined,
     }, {
       media: (chunk) => this.#onChunk(chunk),
+      renditions: (ids) => {
+        const pinned = this.#pinned === -1 ? undefined : this.#levels[this.#pinned]?.id;
+        this.#levels = levelsFrom(ids);
+        const index = pinned === undefined ? -1 : this.#levels.findIndex((l) => l.id === pinned);
+        if (index === -1 && pinned !== undefined) this.#connection?.pin(undefined);
+        this.#pinned = index;
+        this.#events.notify("levelsupdated", this.#levels);
+      },
       accepted: () => {
         if (this.#state === "connecting" || this.#state === "reconnecting") {
           this.#setState("buffering");
@@ -193,7 +272,10 @@ export class HlsWebSocket {
   #onChunk(chunk: MediaChunk): void {
     this.#bytes.add(performance.now(), chunk.data.byteLength);
     if (this.#state === "reconnecting" || this.#state === "connecting") this.#setState("buffering");
+    const switched = this.#noteRendition(chunk);
+    if (switched) this.#probe.rescan();
     const probed: ProbedChunk = { ...chunk, firstPts: this.#probe.probe(chunk.data).firstPts };
+    if (switched) probed.newTracks = this.#probe.tracks;
     if (this.#pathConfigured) {
       this.#path!.push(probed);
       return;

@@ -24,6 +24,7 @@ export {
   PlayerError,
   type ReconnectInfo,
 } from "./events.ts";
+export type { Level, LevelSwitchedInfo } from "./levels.ts";
 export type { PlayerState } from "./player_state.ts";
 export type { HlsWebSocketOptions, MediaPath, Playback } from "./options.ts";
 export type { PlayerStats } from "./stats.ts";

@@ -65,6 +65,13 @@ export interface HlsWebSocketOptions {
   workerUrl?: string;
   /** Extension: the fastest playback rate used to catch up. @default 1.1 */
   maxCatchUpRate?: number;
+  /**
+   * Extension (`abr`): `streamId` names a rendition group (`room/live`, the ids before the
+   * `WxH-FPS~KBPS` segment); the node picks the rendition for this viewer's link and switches at
+   * keyframes. Fills `levels`, and `currentLevel` pins one. The token must be for the group. A node
+   * without rendition groups answers as for a stream that does not exist. @default false
+   */
+  group?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -156,5 +163,6 @@ export function resolveOptions(options: HlsWebSocketOptions): ResolvedOptions {
     worker: options.worker !== false,
     workerUrl: options.workerUrl,
     maxCatchUpRate: Math.max(1, positive("maxCatchUpRate", options.maxCatchUpRate, 1.1)),
+    group: options.group === true,
   };
 }

@@ -67,6 +67,12 @@ export interface PlayerStats {
   appendLatency: number | null;
   /** Current playback rate. */
   playbackRate: number;
+  /** `group` pulls: the rendition id arriving now, or null (not a group pull, or no media yet). */
+  rendition: string | null;
+  /** `group` pulls: the node's reason for the last switch (`start`, `down`, `up`, `pin`), or null. */
+  switchReason: string | null;
+  /** `group` pulls: rendition switches after the first rendition. */
+  levelSwitches: number;
 }
 
 /** Sums values over a sliding window of time. */

@@ -28,6 +28,12 @@ import type { DetailEvents, TypedEventTarget } from "../../shared/typed_event_ta
 export interface ProbedChunk extends MediaChunk {
   /** PTS (90 kHz) of its first frame of the main track, when it has one. */
   firstPts: number | undefined;
+  /**
+   * Extension (`abr`): set on the first chunk of another rendition (a switch, not the first
+   * rendition): its tracks as probed from this chunk (a fragment start). The path reconfigures
+   * its decoder or SourceBuffer here, before this chunk.
+   */
+  newTracks?: StreamTracks;
 }
 
 /** Where playback is, read once per decision. */

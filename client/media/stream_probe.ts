@@ -134,6 +134,16 @@ export class StreamProbe {
     return info;
   }
 
+  /**
+   * Another rendition follows (an `abr` switch): its codecs are read again from the next chunks,
+   * which start with tables and a keyframe. Returns nothing; read {@linkcode tracks} after the
+   * next {@linkcode probe}.
+   */
+  rescan(): void {
+    this.#videoCodec = undefined;
+    this.#audioCodec = undefined;
+  }
+
   /** A new PMT with other streams (another publisher): codecs are found again. */
   #followProgram(): void {
     const { video, audio } = this.#program;

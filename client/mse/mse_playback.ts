@@ -136,7 +136,7 @@ export class MsePlayback extends TypedEventTarget<PlaybackPathEventMap> implemen
       );
     }
     if (chunk.starts && placement.start !== undefined) this.#cuts.add(placement.start);
-    const operations = await buffers.enqueue(chunk.data, placement);
+    const operations = await buffers.enqueue(chunk.data, placement, chunk.newTracks);
     // Appends complete in order; the next chunk may be transmuxed while these run.
     Promise.all(operations).then(() => {
       if (placement.newTimeline || chunk.starts) {

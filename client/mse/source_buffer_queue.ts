@@ -18,6 +18,7 @@ type Operation =
   | { kind: "append"; data: Uint8Array }
   | { kind: "remove"; start: number; end: number }
   | { kind: "offset"; value: number; abort: boolean }
+  | { kind: "type"; type: string }
   | { kind: "barrier" };
 
 interface Queued {
@@ -79,6 +80,14 @@ export class SourceBufferQueue {
     return this.#push({ kind: "offset", value, abort });
   }
 
+  /**
+   * Switches the SourceBuffer to another type (`changeType`, for another rendition's codecs);
+   * where the browser lacks `changeType`, does nothing (the next init segment may still do).
+   */
+  changeType(type: string): Promise<void> {
+    return this.#push({ kind: "type", type });
+  }
+
   /** Resolves once every operation queued before it has finished. */
   drained(): Promise<void> {
     return this.#push({ kind: "barrier" });
@@ -99,6 +108,12 @@ export class SourceBufferQueue {
       const operation = item.operation;
       try {
         if (operation.kind === "barrier") {
+          item.resolve();
+          continue;
+        }
+        if (operation.kind === "type") {
+          const buffer = this.buffer as SourceBuffer & { changeType?: (type: string) => void };
+          if (typeof buffer.changeType === "function") buffer.changeType(operation.type);
           item.resolve();
           continue;
         }

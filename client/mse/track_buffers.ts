@@ -65,7 +65,11 @@ export abstract class TrackBuffers {
    * Queues the operations of one placed chunk; resolves once they are queued (after
    * transmuxing), with one promise per operation, in the order they complete.
    */
-  abstract enqueue(data: Uint8Array, placement: Placement): Promise<Promise<void>[]>;
+  abstract enqueue(
+    data: Uint8Array,
+    placement: Placement,
+    newTracks?: StreamTracks,
+  ): Promise<Promise<void>[]>;
 
   /** Removes media from `start` to `end` seconds in every buffer (failures are ignored). */
   async remove(start: number, end: number): Promise<void> {
@@ -101,18 +105,33 @@ export class DirectTrackBuffers extends TrackBuffers {
   /** The mode. */
   readonly mode = "direct";
   #queue: SourceBufferQueue;
+  #type: string;
 
   /** Adds the `video/mp2t` SourceBuffer for the stream's codecs. */
   constructor(source: MediaSource, tracks: StreamTracks, options: TrackBuffersOptions = {}) {
-    const buffer = source.addSourceBuffer(tsType(trackCodecs(tracks)));
+    const type = tsType(trackCodecs(tracks));
+    const buffer = source.addSourceBuffer(type);
     const queue = new SourceBufferQueue(buffer, { evictRange: options.evictRange });
     super(new Map([["ts", queue]]));
     this.#queue = queue;
+    this.#type = type;
   }
 
-  /** A new timeline resets the MPEG-TS parser first. */
-  enqueue(data: Uint8Array, placement: Placement): Promise<Promise<void>[]> {
+  /**
+   * A new timeline resets the MPEG-TS parser first; another rendition with other codecs changes
+   * the SourceBuffer's type (the new SPS follows in-band).
+   */
+  enqueue(
+    data: Uint8Array,
+    placement: Placement,
+    newTracks?: StreamTracks,
+  ): Promise<Promise<void>[]> {
     const operations: Promise<void>[] = [];
+    const type = newTracks === undefined ? this.#type : tsType(trackCodecs(newTracks));
+    if (type !== this.#type && trackCodecs(newTracks!).length > 0) {
+      this.#type = type;
+      operations.push(this.#queue.changeType(type));
+    }
     if (placement.newTimeline) {
       operations.push(this.#queue.setTimestampOffset(placement.offset, true));
     }
@@ -126,6 +145,7 @@ export class TransmuxTrackBuffers extends TrackBuffers {
   /** The mode. */
   readonly mode = "transmux";
   #transmuxer: Transmuxer;
+  #types = new Map<string, string>();
 
   /** Adds a SourceBuffer per track and starts the transmuxer. */
   constructor(source: MediaSource, tracks: StreamTracks, options: TrackBuffersOptions = {}) {
@@ -137,6 +157,9 @@ export class TransmuxTrackBuffers extends TrackBuffers {
       queues.set(kind, new SourceBufferQueue(buffer, { evictRange: options.evictRange }));
     }
     super(queues);
+    for (const kind of ["video", "audio"] as const) {
+      if (tracks[kind] !== undefined) this.#types.set(kind, mp4Type(kind, tracks[kind]));
+    }
     this.#transmuxer = new Transmuxer({ workerUrl: options.workerUrl, log: options.log });
   }
 
@@ -145,13 +168,25 @@ export class TransmuxTrackBuffers extends TrackBuffers {
     return this.#transmuxer.inWorker;
   }
 
-  /** Transmuxes, then queues each track's segments. */
-  async enqueue(data: Uint8Array, placement: Placement): Promise<Promise<void>[]> {
+  /**
+   * Transmuxes, then queues each track's segments. Another rendition: a track whose codec
+   * changed gets `changeType` first; the transmuxer writes the new init segment (new SPS).
+   */
+  async enqueue(
+    data: Uint8Array,
+    placement: Placement,
+    newTracks?: StreamTracks,
+  ): Promise<Promise<void>[]> {
     const output = await this.#transmuxer.transmux(data, placement.newTimeline);
     const operations: Promise<void>[] = [];
     for (const kind of ["video", "audio"] as const) {
       const queue = this.queues.get(kind);
       if (queue === undefined) continue;
+      const codec = newTracks?.[kind];
+      if (codec !== undefined && mp4Type(kind, codec) !== this.#types.get(kind)) {
+        this.#types.set(kind, mp4Type(kind, codec));
+        operations.push(queue.changeType(mp4Type(kind, codec)));
+      }
       // Every track moves to the new timeline, even one with no media in this chunk.
       if (placement.newTimeline) operations.push(queue.setTimestampOffset(placement.offset));
       const segment = output[kind];

@@ -29,7 +29,8 @@ export type SourceBufferOperation =
   | { op: "append"; data: Uint8Array }
   | { op: "remove"; start: number; end: number }
   | { op: "abort" }
-  | { op: "offset"; value: number };
+  | { op: "offset"; value: number }
+  | { op: "changeType"; type: string };
 
 const mediaTimes = new WeakMap<Uint8Array, [number, number]>();
 
@@ -135,6 +136,12 @@ export class FakeSourceBuffer extends EventTarget {
     if (this.updating) throw invalidState("remove");
     this.operations.push({ op: "remove", start, end });
     this.#run(() => removeRange(this.ranges, start, end));
+  }
+
+  /** Switches to another type (another rendition's codecs). */
+  changeType(type: string): void {
+    if (this.updating) throw invalidState("changeType");
+    this.operations.push({ op: "changeType", type });
   }
 
   /** Resets the parser. */

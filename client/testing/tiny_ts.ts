@@ -31,6 +31,8 @@ export interface TinyTsOptions {
   video?: boolean;
   /** Carry an audio PES (with an ADTS header). @default program.audio */
   audio?: boolean;
+  /** The SPS's H.264 level (`level_idc`: 30 is 3.0, `avc1.42c01e`). @default 30 */
+  level?: number;
 }
 
 const PMT_PID = 0x1000;
@@ -96,7 +98,24 @@ export function tinyTs(options: TinyTsOptions): Uint8Array {
   }
   if (options.video ?? program.video) {
     // An access unit delimiter, then an SPS (Baseline, level 3.0).
-    const es = [0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0x8c, 0x8d];
+    const es = [
+      0,
+      0,
+      0,
+      1,
+      0x09,
+      0xf0,
+      0,
+      0,
+      0,
+      1,
+      0x67,
+      0x42,
+      0xc0,
+      options.level ?? 0x1e,
+      0x8c,
+      0x8d,
+    ];
     packets.push(packet(VIDEO_PID, true, pes(0xe0, options.pts, es)));
   }
   if (options.audio ?? program.audio) {

@@ -183,8 +183,8 @@ export class WebCodecsPlayback extends TypedEventTarget<PlaybackPathEventMap>
     );
   }
 
-  #configureVideo(codec: string): void {
-    if (codec === this.#videoCodec) return;
+  #configureVideo(codec: string, force = false): void {
+    if (codec === this.#videoCodec && !force) return;
     this.#videoCodec = codec;
     this.#videoDecoder?.configure({ codec, optimizeForLatency: true });
     this.#needKey = true;
@@ -201,6 +201,13 @@ export class WebCodecsPlayback extends TypedEventTarget<PlaybackPathEventMap>
       this.#options.log?.(`new timeline at ${placement.start?.toFixed(3)}`);
     }
     if (chunk.resumed || chunk.jump) this.#demuxer.reset();
+    // Another rendition (`abr`): this chunk starts with its keyframe and SPS. The decoder gets the
+    // new configuration here, after the old rendition's frames already queued (they still play).
+    if (chunk.newTracks !== undefined && this.#videoDecoder !== null) {
+      const codec = chunk.newTracks.video ?? this.#videoCodec;
+      if (codec !== undefined) this.#configureVideo(codec, true);
+      this.#options.log?.(`rendition ${chunk.rendition}: video decoder configured for ${codec}`);
+    }
     try {
       for (const sample of this.#demuxer.push(chunk.data)) {
         this.#decode(sample, sample.pts / 90000 + placement.offset);

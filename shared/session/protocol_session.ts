@@ -114,8 +114,11 @@ export type SessionEnd =
 
 /** Where a session's messages go. */
 export interface SessionHandler {
-  /** A fragment or part: its `F`/`P` and its bytes. */
-  onMedia?(header: MediaHeader, data: Uint8Array): void;
+  /**
+   * A fragment or part: its `F`/`P` and its bytes; `headerAt` is `performance.now()` when the
+   * `F`/`P` text arrived (the bytes arrived now).
+   */
+  onMedia?(header: MediaHeader, data: Uint8Array, headerAt: number): void;
   /** Any other message after `OK` that the session does not handle itself (extensions). */
   onMessage?(message: Message): void;
   /** Called once when a session that reached `OK` ends. */
@@ -150,6 +153,7 @@ export class ProtocolSession {
   #heartbeatMs: number;
   #idleMs: number;
   #lastReceived = performance.now();
+  #headerAt = 0;
   #lastSent = performance.now();
   #ticker: ReturnType<typeof setInterval>;
   #ended = false;
@@ -307,7 +311,10 @@ export class ProtocolSession {
   }
 
   #onText(message: Message): void {
-    if (this.#pairing.receive(message)) return;
+    if (this.#pairing.receive(message)) {
+      this.#headerAt = this.#lastReceived;
+      return;
+    }
     switch (message.type) {
       case "CLOSE":
         this.#finishFromNode({ kind: "closed" });
@@ -326,7 +333,7 @@ export class ProtocolSession {
   #onBinary(data: Uint8Array): void {
     const header = this.#pairing.take();
     this.#bytesReceived += data.byteLength;
-    this.#handler.onMedia?.(header, data);
+    this.#handler.onMedia?.(header, data, this.#headerAt);
   }
 
   #tick(): void {

@@ -12,13 +12,13 @@
 import type { Page } from "playwright-core";
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import { hasFfmpeg } from "../helpers/media.ts";
-import { type NodeProcess, startNode, TEST_SECRETS } from "../helpers/node_process.ts";
+import { type NodeProcess, startNode } from "../helpers/node_process.ts";
+import { LOW_RENDITION, publishRenditions, TOP_RENDITION } from "../helpers/publish_command.ts";
 import { launchBrowser, type TestBrowser, waitInPage } from "./helpers/browser.ts";
 import { openModulePage, record, stats } from "./helpers/pages.ts";
 
-const ROOT = new URL("../../", import.meta.url);
-const TOP = "room/live/1280x720-30~2500";
-const LOW = "room/live/640x360-30~800";
+const TOP = TOP_RENDITION;
+const LOW = LOW_RENDITION;
 /** The longest pause between two presented frames across a switch, ms (30 fps: 33 ms a frame). */
 const MAX_FRAME_GAP_MS = 250;
 
@@ -64,43 +64,6 @@ function recordSwitches(page: Page): Promise<void> {
       (info: { id: string; reason: string }) => scope.switches.push(`${info.reason} ${info.id}`),
     );
   });
-}
-
-function publish(url: string): { stop(): Promise<void> } {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-run",
-      "--allow-env",
-      "tools/publish.ts",
-      "--url",
-      url,
-      "--secret",
-      TEST_SECRETS.PUSH_SECRET,
-      "--test-pattern",
-      "--fragment-duration",
-      "1",
-      "--rendition",
-      TOP,
-      "--rendition",
-      LOW,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  return {
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* exited */ }
-      await child.status;
-    },
-  };
 }
 
 /** What the page shows now, for a failure message. */
@@ -221,7 +184,7 @@ Deno.test({
   ignore: !await hasFfmpeg(),
   async fn() {
     await using node = await startNode({ env: { LOG_INFO: "NO" } });
-    const publisher = publish(node.wsUrl);
+    const publisher = publishRenditions(node.wsUrl);
     try {
       await using browser = await launchBrowser();
       assertEquals(await pinAndBack(browser, node, {}), "webcodecs");

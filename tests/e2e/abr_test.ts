@@ -11,57 +11,12 @@ import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import { GroupViewer, type ViewerUnit } from "../helpers/group_viewer.ts";
 import { hasFfmpeg } from "../helpers/media.ts";
 import { metrics } from "../helpers/node_metrics.ts";
-import { startNode, TEST_SECRETS } from "../helpers/node_process.ts";
+import { startNode } from "../helpers/node_process.ts";
+import { LOW_RENDITION, publishRenditions, TOP_RENDITION } from "../helpers/publish_command.ts";
 import { RateProxy } from "../helpers/rate_proxy.ts";
 
-const ROOT = new URL("../../", import.meta.url);
-const TOP = "room/live/1280x720-30~2500";
-const LOW = "room/live/640x360-30~800";
-
-/** Starts `publish` with the two renditions; returns the child and a way to stop it. */
-function publish(url: string): { stop(): Promise<string> } {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-run",
-      "--allow-env",
-      "tools/publish.ts",
-      "--url",
-      url,
-      "--secret",
-      TEST_SECRETS.PUSH_SECRET,
-      "--test-pattern",
-      "--fragment-duration",
-      "1",
-      "--rendition",
-      TOP,
-      "--rendition",
-      LOW,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let stderr = "";
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) stderr += decoder.decode(chunk, { stream: true });
-  })();
-  return {
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* exited */ }
-      await child.status;
-      await reading;
-      return stderr;
-    },
-  };
-}
+const TOP = TOP_RENDITION;
+const LOW = LOW_RENDITION;
 
 function describe(units: readonly ViewerUnit[], start: number): string {
   const runs: string[] = [];
@@ -80,7 +35,7 @@ Deno.test({
   ignore: !await hasFfmpeg(),
   async fn() {
     await using node = await startNode();
-    const publisher = publish(node.wsUrl);
+    const publisher = publishRenditions(node.wsUrl);
     try {
       await using proxy = RateProxy.start(node.port, 5_000_000);
       // Both renditions live.

@@ -18,85 +18,10 @@ import {
   testTransports,
 } from "../helpers/node_process.ts";
 import { probe } from "../helpers/ts_stream.ts";
+import { PublishCommand } from "../helpers/publish_command.ts";
 import type { FragmentMessage, PartMessage } from "../../shared/protocol.ts";
 
-const ROOT = new URL("../../", import.meta.url);
 const FPS = 30;
-
-/** A running `deno task publish` (as `deno run`, the same thing). */
-class PublishCommand {
-  readonly child: Deno.ChildProcess;
-  stderr = "";
-  readonly status: Promise<Deno.CommandStatus>;
-
-  constructor(args: string[], env: Record<string, string> = {}) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-run",
-        "--allow-env",
-        "tools/publish.ts",
-        ...args,
-      ],
-      cwd: ROOT,
-      env: { NO_COLOR: "1", ...env },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    this.child = child;
-    const decoder = new TextDecoder();
-    const reading = (async () => {
-      for await (const chunk of child.stderr) {
-        this.stderr += decoder.decode(chunk, { stream: true });
-      }
-    })();
-    this.status = child.status.then(async (status) => {
-      await reading;
-      return status;
-    });
-  }
-
-  /** Waits for the exit (killing the command after `timeoutMs`). */
-  async exit(timeoutMs = 30000): Promise<number> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) =>
-      timer = setTimeout(() => resolve("timeout"), timeoutMs)
-    );
-    const result = await Promise.race([this.status, timeout]);
-    clearTimeout(timer);
-    if (result === "timeout") {
-      this.signal("SIGKILL");
-      await this.status;
-      throw new Error(`publish did not exit within ${timeoutMs} ms:\n${this.stderr}`);
-    }
-    return result.code;
-  }
-
-  signal(signal: Deno.Signal): void {
-    try {
-      Deno.kill(this.child.pid, signal);
-    } catch { /* gone */ }
-  }
-
-  /** The numbers of the final summary line. */
-  summary(): {
-    fragments: number;
-    seconds: number;
-    parts: number;
-    fromFfmpeg: number;
-    sent: number;
-  } {
-    const match =
-      /(\d+) fragments \(([\d.]+) s\), (\d+) parts, (\d+) bytes from ffmpeg, (\d+) bytes sent/
-        .exec(this.stderr);
-    if (match === null) throw new Error(`no summary in:\n${this.stderr}`);
-    const [fragments, seconds, parts, fromFfmpeg, sent] = match.slice(1).map(Number);
-    return { fragments, seconds, parts, fromFfmpeg, sent };
-  }
-}
 
 async function makeInputFile(seconds: number): Promise<{ path: string; videoSeconds: number }> {
   const dir = await Deno.makeTempDir({ prefix: "hlswscdn-publish-" });

@@ -243,8 +243,10 @@ export class LatencyController extends TypedEventTarget<LatencyControllerEventMa
       return;
     }
     if (this.#follow !== null) {
-      this.#follow = null;
+      // The path reads the followed clock one last time to keep its playhead where it is, so the
+      // follow state goes only after the path has let go of it.
       path.follow?.(null);
+      this.#follow = null;
     }
     const decision = decide({
       currentTime,

@@ -192,8 +192,18 @@ Deno.test({
               );
               for (const segment of playlist.segments) {
                 const before = previous.segments.find((old) => old.msn === segment.msn);
-                if (before) {
-                  assertEquals(before.uri, segment.uri, `segment ${segment.msn} same URI`);
+                if (before === undefined) continue;
+                // The same file keeps its name; its signed query changes only when the
+                // signer's expiry steps forward (every 60 s), never back.
+                const [beforeName, beforeQuery] = before.uri.split("?");
+                const [name, query] = segment.uri.split("?");
+                assertEquals(beforeName, name, `segment ${segment.msn} same file`);
+                if (beforeQuery !== query) {
+                  const expiry = (q: string) => Number(new URLSearchParams(q).get("e"));
+                  assert(
+                    expiry(query) > expiry(beforeQuery),
+                    `segment ${segment.msn}: a new signature only with a later expiry`,
+                  );
                 }
               }
             }

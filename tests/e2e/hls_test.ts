@@ -191,12 +191,14 @@ Deno.test({
                 "media sequence never goes back",
               );
               for (const segment of playlist.segments) {
-                const before = previous.segments.find((old) => old.msn === segment.msn);
+                const before: Parsed["segments"][number] | undefined = previous.segments.find(
+                  (old) => old.msn === segment.msn,
+                );
                 if (before === undefined) continue;
                 // The same file keeps its name; its signed query changes only when the
                 // signer's expiry steps forward (every 60 s), never back.
-                const [beforeName, beforeQuery] = before.uri.split("?");
-                const [name, query] = segment.uri.split("?");
+                const [beforeName, beforeQuery]: string[] = before.uri.split("?");
+                const [name, query]: string[] = segment.uri.split("?");
                 assertEquals(beforeName, name, `segment ${segment.msn} same file`);
                 if (beforeQuery !== query) {
                   const expiry = (q: string) => Number(new URLSearchParams(q).get("e"));

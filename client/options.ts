@@ -33,7 +33,7 @@ export interface HlsWebSocketOptions {
   /**
    * Target delay behind live in seconds. On a node that grants `clock`: the frame on screen is the
    * one the origin received `delay` ago (node clock), and without this option the node's default
-   * (`OK:delay`, 0.15 s unless configured) applies, the same for every viewer. On older nodes: how
+   * (`OK:delay`, 0.1 s unless configured) applies, the same for every viewer. On older nodes: how
    * far the frame on screen stays behind the newest media received. The player raises it when the
    * delivery needs more (arrival jitter; whole fragments need at least one fragment). Settable
    * while playing with `setDelayOptions`. @default the node's, else 0.5

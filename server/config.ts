@@ -209,7 +209,7 @@ export interface NodeConfig {
   servePlayer: boolean;
   /**
    * `PLAYER_TARGET_DELAY_SECONDS`: the target delay viewers hold behind the origin's receive time,
-   * announced as `delay` on `OK` to clients granted `clock`. @default 0.15
+   * announced as `delay` on `OK` to clients granted `clock`. @default 0.1
    */
   playerTargetDelaySeconds: number;
   /** Low-Latency HLS under `/hls/` (`HLS_*`). */
@@ -459,7 +459,7 @@ export function parseConfig(
       requestSeconds: read.number("HTTP_REQUEST_TIMEOUT_SECONDS", 10, 0.1, 3600),
     },
     servePlayer: read.boolean("SERVE_PLAYER", true),
-    playerTargetDelaySeconds: read.number("PLAYER_TARGET_DELAY_SECONDS", 0.15, 0.02, 30),
+    playerTargetDelaySeconds: read.number("PLAYER_TARGET_DELAY_SECONDS", 0.1, 0.02, 30),
     hls: {
       enabled: read.boolean("HLS_ENABLED", true),
       partTargetSeconds: read.number("HLS_PART_TARGET_SECONDS", 0.25, 0.05, 10),

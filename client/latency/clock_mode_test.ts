@@ -21,7 +21,7 @@ function setUp(options: Partial<LatencyControllerOptions>, path: FakePlaybackPat
     intervalMs: 0,
     nodeSendsParts: () => true,
     nodeNow: () => clock.node,
-    nodeDelay: () => 0.15,
+    nodeDelay: () => 0.1,
     ...options,
   });
   /** A one-frame part of media time `start`, received by the origin at `at`, here `lagMs` later. */
@@ -48,11 +48,11 @@ Deno.test("clock: a path with its own playhead follows at + the node's delay, fr
   controller.tick();
   assert(controller.onNodeClock);
   assertEquals(targets.length, 1, "the path is told once what to follow");
-  assertEquals(controller.targetDelay, 0.15, "the node's delay: the arrivals are smooth");
+  assertEquals(controller.targetDelay, 0.1, "the node's delay: the arrivals are smooth");
   const now = performance.now();
   const due = targets[0](now);
-  // Node time now is AT + 29 frames + 10 ms: the frame due is 0.15 s before.
-  const expected = 10 + 29 / 30 + 0.01 - 0.15;
+  // Node time now is AT + 29 frames + 10 ms: the frame due is 0.1 s before.
+  const expected = 10 + 29 / 30 + 0.01 - 0.1;
   assert(Math.abs(due - expected) < 0.005, `due ${due}, expected ${expected}`);
   assert(Math.abs(targets[0](now + 1000) - due - 1) < 1e-6, "it runs with the clock");
   assertEquals(path.seeks, [], "no seek, no rate: the path follows the clock");
@@ -74,10 +74,11 @@ Deno.test("clock: the page's delay overrides the node's; a late burst grows the 
   frames(90, 10);
   assertEquals(controller.targetDelay, 0.2, "the page's delay");
   frames(3, 400); // a late burst: these parts came 0.4 s after the origin had them
-  assert(Math.abs(controller.targetDelay - 0.415) < 0.001, `grown to ${controller.targetDelay}`);
+  // 0.4 s lag + 15 ms margin, rounded up to the 50 ms step.
+  assert(Math.abs(controller.targetDelay - 0.45) < 1e-9, `grown to ${controller.targetDelay}`);
   frames(115, 10); // the burst leaves the window after 3 s, then the buffer shrinks back
   const shrinking = controller.targetDelay;
-  assert(shrinking < 0.415 && shrinking > 0.3, `shrinks back: ${shrinking}`);
+  assert(shrinking < 0.45 && shrinking > 0.3, `shrinks back: ${shrinking}`);
   frames(120, 10);
   assertEquals(controller.targetDelay, 0.2, "back to the page's delay");
   assert(clock.node !== undefined);
@@ -91,6 +92,8 @@ Deno.test("clock: a rate path is steered by rate to the node's clock", () => {
   Object.assign(path.state, { currentTime: 10.3, hasFrame: true, canPlay: true });
   path.ranges = [[10, 11]];
   controller.tick();
+  // An element path holds at least 0.15 s, above the node's 0.1 s (MSE's buffering needs it).
+  assertEquals(controller.targetDelay, 0.15, "the element floor");
   // Live on the node's clock is 10.977, the frame due 10.827: 0.53 s behind, play faster.
   assertEquals(path.rates, [1.1]);
   assert(Math.abs(controller.latest!.delay - 0.677) < 0.005, `delay ${controller.latest!.delay}`);

@@ -12,7 +12,9 @@
  * its first frame) says how much delay would have shown it in time. The delay needed is the
  * largest lag of the last seconds plus a margin for decoding; after a late burst it grows at once,
  * then shrinks back (0.1 s per second), so viewers that saw different bursts are back in step
- * within seconds. The first two seconds are not counted (the player's own start-up work).
+ * within seconds. The delay is rounded up to a step (50 ms), so two viewers whose lags differ by a
+ * few milliseconds hold the same delay and show the same frame. The first two seconds are not
+ * counted (the player's own start-up work).
  *
  * @example
  * ```ts
@@ -21,7 +23,7 @@
  * const target = new ClockTarget({ warmupMs: 0 });
  * target.anchor(10, 1_000_000, 1_000_020); // media 10 s reached the origin at 1_000_000, here 20 ms later
  * assert(target.liveEdge(1_000_500) === 10.5);
- * assert(Math.abs(target.needed(1_000_020) - 0.035) < 1e-9); // 20 ms lag + 15 ms margin
+ * assert(target.needed(1_000_020) === 0.05); // 20 ms lag + 15 ms margin, up to the 50 ms step
  * ```
  * @module
  */
@@ -41,6 +43,11 @@ export interface ClockTargetOptions {
    * live edge, and what it measures then is its own work, not the delivery). @default 2000
    */
   warmupMs?: number;
+  /**
+   * The delay is rounded up to a multiple of this, seconds, so viewers with nearly the same lags
+   * hold the same delay; 0 keeps it exact. @default 0.05
+   */
+  step?: number;
 }
 
 /** The line from media time to the node's clock, and the jitter buffer. */
@@ -60,6 +67,7 @@ export class ClockTarget {
       lagWindowMs: 3_000,
       shrinkPerSecond: 0.1,
       warmupMs: 2000,
+      step: 0.05,
       ...options,
     };
   }
@@ -107,7 +115,12 @@ export class ClockTarget {
         this.#options.shrinkPerSecond;
     this.#held = Math.max(recent, shrunk);
     this.#heldAt = nodeNow;
-    return this.#held + this.#options.margin;
+    const exact = this.#held + this.#options.margin;
+    const step = this.#options.step;
+    if (step <= 0) return exact;
+    // A hair under a step stays on it (floating-point sums of lags and margins).
+    const rounded = Math.ceil((exact - 1e-4) / step) * step;
+    return Math.round(rounded * 1e6) / 1e6;
   }
 
   /** Forgets the anchors and lags (a new timeline). */

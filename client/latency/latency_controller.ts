@@ -73,6 +73,12 @@ export type LatencyControllerEventMap = DetailEvents<{
 
 /** Safety margin over the largest recent arrival gap: this many seconds plus a tenth of the gap. */
 const FLOOR_MARGIN = 0.15;
+/**
+ * On the node's clock, a path without its own playhead (MSE: the element plays what is buffered,
+ * steered by `playbackRate`) holds at least this delay, seconds: the element's buffering and the
+ * transmuxing of each part take about 0.1 s there, so a shorter target only makes it stall.
+ */
+const ELEMENT_CLOCK_FLOOR = 0.15;
 /** Arrival gaps remembered to set the floor. */
 const GAP_HISTORY = 24;
 /** How long an early decision waits after the last append of a burst, in ms. */
@@ -131,7 +137,8 @@ export class LatencyController extends TypedEventTarget<LatencyControllerEventMa
       const wanted = options.delayGiven === false
         ? options.nodeDelay?.() ?? options.delay
         : options.delay;
-      return Math.max(wanted, this.#needed);
+      const floor = this.#path.follow === undefined ? ELEMENT_CLOCK_FLOOR : 0;
+      return Math.max(wanted, this.#needed, floor);
     }
     const gap = Math.max(0, this.#wholeFragmentSeconds, ...this.#gaps);
     const floor = gap === 0 ? 0 : gap * 1.1 + FLOOR_MARGIN;

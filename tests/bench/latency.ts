@@ -9,7 +9,7 @@
  * muxer (a folder served over HTTP):
  *
  * - phase 1, 1 s fragments, parts of one frame (`partDuration: "frame"`, the publisher's default): our player by default
- *   (WebCodecs, the node's delay 0.15 s), the same with the page's `delay: 0.05`, our player with
+ *   (WebCodecs, the node's delay 0.1 s), the same with the page's `delay: 0.05`, our player with
  *   `playback: "mse"`, two viewers at once (their difference), hls.js on ffmpeg's 1 s segments, and hls.js on our LL-HLS (`latency_llhls.ts`);
  * - phase 2, 2 s fragments, 200 ms parts: our player by default, hls.js on 2 s segments, and hls.js on our LL-HLS.
  *

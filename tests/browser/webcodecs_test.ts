@@ -30,7 +30,7 @@ import {
 } from "./helpers/pages.ts";
 
 /** Glass to glass with frame-sized parts must stay below this (p50 of the samples), seconds. */
-const LATENCY_BOUND = 0.3;
+const LATENCY_BOUND = 0.25;
 
 /** Counts presented frames in the page (`window.presented`). */
 function countFrames(page: Page): Promise<void> {

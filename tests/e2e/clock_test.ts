@@ -61,7 +61,7 @@ Deno.test("clock: at from the origin through two relay hops, delay on OK, T answ
   await using oldC = await spectatorFor(c.wsUrl, "clocked", { old: true });
 
   assertEquals(texts(clockA)[0], "OK:parts=1&caps=errors%2Cclock&delay=0.3", "A's own delay");
-  assertEquals(texts(clockC)[0], "OK:parts=1&caps=errors%2Cclock&delay=0.15", "C's default");
+  assertEquals(texts(clockC)[0], "OK:parts=1&caps=errors%2Cclock&delay=0.1", "C's default");
   assertEquals(texts(newer)[0], "OK:parts=1&caps=errors");
   assertEquals(texts(old)[0], "OK:parts=1");
   assertEquals(texts(oldC)[0], "OK");

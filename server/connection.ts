@@ -41,6 +41,7 @@ import type { ConnectionRole } from "./connection_role.ts";
 import { farewell, type Peer } from "./farewell.ts";
 import { checkPush, findPulled } from "./first_message.ts";
 import { GroupRole } from "./groups/group_role.ts";
+import type { GroupViewerView } from "./groups/group_stats.ts";
 import { findGroup, type GroupDirectory, isGroupPull } from "./groups/group_pull.ts";
 import { HeldMessages } from "./held_messages.ts";
 import { MessageBudget } from "./limits/message_budget.ts";
@@ -178,6 +179,19 @@ export class Connection {
   /** The stream this connection publishes or pulls, once started. */
   get streamId(): string | undefined {
     return this.#role?.stream.id;
+  }
+
+  /** What `/stats` counts of a group viewer; undefined for every other connection. */
+  get groupView(): GroupViewerView | undefined {
+    const role = this.#role;
+    if (!(role instanceof GroupRole)) return undefined;
+    const state = role.state;
+    return {
+      group: role.group,
+      rendition: state.rendition,
+      pinned: state.pinned !== null,
+      reason: state.reason,
+    };
   }
 
   #onText(text: string): void {

@@ -11,6 +11,7 @@
  */
 
 import { UpstreamGroupDirectory } from "./groups/group_directory.ts";
+import { groupStats, type GroupViewerView } from "./groups/group_stats.ts";
 import { TokenVerifier } from "./token_verifier.ts";
 import { BufferMemory } from "./buffer_memory.ts";
 import type { NodeConfig } from "./config.ts";
@@ -206,9 +207,12 @@ export class CdnNode {
     const relayed = this.sources.sources.flatMap((source) => source.stats?.() ?? []);
     let publishers = 0;
     let spectators = 0;
+    const groupViewers: GroupViewerView[] = [];
     for (const connection of this.#connections) {
       if (connection.role === "publisher") publishers++;
       else if (connection.role === "spectator") spectators++;
+      const view = connection.groupView;
+      if (view !== undefined) groupViewers.push(view);
     }
     return {
       nodeId: this.config.nodeId,
@@ -218,6 +222,7 @@ export class CdnNode {
       spectators,
       bufferBytes: this.memory.used,
       streams: [...streams, ...relayed],
+      groups: groupStats(groupViewers),
     };
   }
 

@@ -75,6 +75,11 @@ export class GroupRole implements ConnectionRole {
     return this.#stream;
   }
 
+  /** The group pulled. */
+  get group(): string {
+    return this.#found.group;
+  }
+
   /** Where the viewer stands (rendition, target, last reason, link estimate). */
   get state(): GroupSpectatorState {
     return this.#group.state;

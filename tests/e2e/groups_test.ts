@@ -15,7 +15,7 @@ import { TestClient as Client } from "../helpers/client.ts";
 import { publisherFor } from "../helpers/client.ts";
 import { GroupViewer } from "../helpers/group_viewer.ts";
 import { type MediaFragment, sameBytes, splitIntoParts, tsFragments } from "../helpers/media.ts";
-import { metrics, waitUntil } from "../helpers/node_metrics.ts";
+import { metrics, stats, waitUntil } from "../helpers/node_metrics.ts";
 import { type NodeProcess, startNode } from "../helpers/node_process.ts";
 
 const TOP = "room/live/320x180-30~400";
@@ -114,6 +114,19 @@ Deno.test("groups: group pull, stamps, pinning, other clients, tokens", async (t
         "codecs when they differ",
       );
       assert(viewer.units.every((u) => !u.header.jump), "no jump");
+      const pinnedLow = { group: "room/live", viewers: 1, renditions: { [LOW]: 1 }, pinned: 1 };
+      let groups: unknown;
+      await waitUntil(
+        async () => {
+          groups = (await stats(node)).groups;
+          return JSON.stringify(groups) ===
+            JSON.stringify([{ ...pinnedLow, reasons: { pin: 1 } }]);
+        },
+        5000,
+        "/stats groups: one viewer, pinned low",
+      ).catch((error) => {
+        throw new Error(`${error.message}; they were ${JSON.stringify(groups)}`);
+      });
       viewer.client.send({ type: "PIN", rendition: "room/live/1x1" }); // not in the group: ignored
       viewer.client.send({ type: "PIN", rendition: TOP });
       await viewer.waitFor((u) => u.rendition === TOP, 5000, low);

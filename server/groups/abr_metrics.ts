@@ -1,7 +1,8 @@
 /**
  * The metrics of adaptive bitrate, registered on a node's {@linkcode Metrics} registry the first
- * time a group is pulled: `hlswscdn_abr_switches_total{direction}` (`down`, `up`, `pin`) and
- * `hlswscdn_abr_viewers{rendition}` (group spectators on each rendition now).
+ * time a group is pulled: `hlswscdn_abr_switches_total{direction}` (`down`, `up`, `pin`),
+ * `hlswscdn_abr_viewers{rendition}` (group spectators on each rendition now) and
+ * `hlswscdn_abr_shed_bytes_total` (video left out before a switch down).
  *
  * @example
  * ```ts
@@ -25,6 +26,8 @@ export interface AbrMetrics {
   switches: client.Counter<"direction">;
   /** Group spectators on each rendition now. */
   viewers: client.Gauge<"rendition">;
+  /** Video bytes left out between a decision to move down and the lower rendition's keyframe. */
+  shedBytes: client.Counter;
 }
 
 const made = new WeakMap<Metrics, AbrMetrics>();
@@ -45,6 +48,11 @@ export function abrMetrics(metrics: Metrics): AbrMetrics {
         name: "hlswscdn_abr_viewers",
         help: "Group spectators on each rendition now.",
         labelNames: ["rendition"],
+        registers,
+      }),
+      shedBytes: new client.Counter({
+        name: "hlswscdn_abr_shed_bytes_total",
+        help: "Video bytes left out between a decision to move down and the next keyframe.",
         registers,
       }),
     };

@@ -7,7 +7,10 @@
  * boundary: once the current rendition's fragment is complete, the held start of the next
  * fragment (same sequence numbers: the publisher cuts renditions at the same keyframes) goes out
  * instead of the current rendition's, stamped `rendition=` (`watched_socket.ts`), and the old tap
- * leaves. A fragment is never cut and nothing is skipped, so a switch is no `jump`.
+ * leaves. A fragment is never cut and no fragment is skipped, so a switch is no `jump`. When the
+ * viewer moves down in the middle of a fragment (parts), the rest of that fragment goes out
+ * without its video (`video_shedding.ts`): the decoder holds its last picture until the lower
+ * rendition's keyframe, audio plays on, and the slow link drains before the switch.
  *
  * @example
  * ```ts ignore
@@ -32,6 +35,7 @@ import { detectCodecs } from "../../shared/mpegts/codecs.ts";
 import { abrMetrics } from "./abr_metrics.ts";
 import { LinkEstimate } from "./link_estimate.ts";
 import { nominalBitrate } from "./rendition_group.ts";
+import { videoPid, withoutPid } from "./video_shedding.ts";
 import { SwitchPolicy, type SwitchPolicyOptions, type SwitchReason } from "./switch_policy.ts";
 import { WatchedSocket } from "./watched_socket.ts";
 
@@ -53,6 +57,8 @@ export interface GroupSpectatorOptions {
   finish(end: StreamEnd): void;
   /** Switch thresholds. */
   switching?: SwitchPolicyOptions;
+  /** Shed the rest of a fragment's video after a decision to move down (parts only). @default true */
+  shedding?: boolean;
 }
 
 /** What the group spectator shows in `/stats` and tests. */
@@ -137,6 +143,10 @@ export class GroupSpectator {
   #lateUntil = new Map<number, number>();
   /** The codecs of each rendition, read once from a fragment start ("" when not found). */
   #codecs = new Map<number, string>();
+  /** The video PID of each rendition, read once from a fragment start (undefined when not found). */
+  #videoPids = new Map<number, number | undefined>();
+  /** Seq of the fragment whose video is shed (a move down waits for the next keyframe), or null. */
+  #shedding: number | null = null;
   /** Seq of the last fragment whose start was forwarded. */
   #lastStart = -1;
   /** The current rendition's fragment `#lastStart` is still in progress (parts). */
@@ -322,12 +332,20 @@ export class GroupSpectator {
 
   /** Sends a unit of the current rendition. */
   #forward(unit: Part | Fragment): void {
-    if (this.#current !== null && !this.#codecs.has(this.#current.index)) {
-      if (!(unit instanceof Part) || unit.info.index === 0) {
-        this.#codecsOf(this.#current.index, unit.data);
+    const current = this.#current;
+    if (current !== null && (!(unit instanceof Part) || unit.info.index === 0)) {
+      if (!this.#codecs.has(current.index)) this.#codecsOf(current.index, unit.data);
+      if (!this.#videoPids.has(current.index)) {
+        this.#videoPids.set(current.index, videoPid(unit.data));
       }
     }
     if (unit instanceof Part) {
+      if (this.#shedding !== null && this.#shedding !== unit.info.seq) this.#shedding = null;
+      if (this.#shedding !== null && unit.info.index > 0 && current !== null) {
+        const shed = this.#shed(unit, this.#videoPids.get(current.index));
+        if (shed === null) return;
+        unit = shed;
+      }
       this.#inner.offerPart(unit);
       if (unit.info.index === 0) this.#lastStart = unit.info.seq;
       if (unit.info.seq === this.#lastStart) this.#open = !unit.info.last;
@@ -336,6 +354,20 @@ export class GroupSpectator {
       this.#lastStart = Math.max(this.#lastStart, unit.info.seq);
       this.#open = false;
     }
+  }
+
+  /**
+   * `part` without its video (PID `pid`), counted in the metrics; null when nothing is left of a
+   * part that does not close its fragment (the last part goes out even empty: it carries the
+   * fragment's duration).
+   */
+  #shed(part: Part, pid: number | undefined): Part | null {
+    if (pid === undefined) return part;
+    const data = withoutPid(part.data, pid);
+    if (data === part.data) return part;
+    abrMetrics(this.#options.metrics).shedBytes.inc(part.data.byteLength - data.byteLength);
+    if (data.byteLength === 0 && !part.info.last) return null;
+    return new Part(part.info, data, part.receivedAt);
   }
 
   /** The target did not start the deferred fragment in time: send it, and drop a target late twice. */
@@ -407,6 +439,10 @@ export class GroupSpectator {
     if ((this.#lateUntil.get(decision.target) ?? 0) > now) return;
     this.#pendingReason = decision.reason;
     this.#join(decision.target);
+    const shedding = this.#options.shedding ?? true;
+    if (shedding && decision.reason === "down" && this.#options.parts && this.#open) {
+      this.#shedding = this.#lastStart;
+    }
   }
 
   /** Bit/s of each rendition: measured from its buffered fragments where this node has them. */

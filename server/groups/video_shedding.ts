@@ -1,0 +1,51 @@
+/**
+ * Shedding what a decoder can skip: between a decision to switch a viewer down and the next
+ * keyframe (where the switch happens), the rest of the current fragment's video can be left out.
+ * Every frame of a group of pictures may be a reference for the next, so nothing short of the
+ * whole rest of the group can go without corrupting the picture; the decoder holds its last frame
+ * and goes on at the keyframe that starts the lower rendition, while audio keeps playing. What a
+ * slow link does not carry then is what a late viewer would have dropped anyway, and the queue in
+ * front of it drains before the switch instead of after.
+ *
+ * @example
+ * ```ts ignore
+ * const pid = videoPid(fragmentStart.data); // from the PAT and PMT at a fragment's start
+ * const lighter = withoutPid(part.data, pid); // the part's audio (and tables) only
+ * ```
+ * @module
+ */
+
+import { packetPid, TS_PACKET_SIZE } from "../../shared/mpegts/packet.ts";
+import { ProgramTracker } from "../../shared/mpegts/program.ts";
+
+/** The PID of the first video stream in the PAT and PMT of `data`, or undefined if they are not there. */
+export function videoPid(data: Uint8Array): number | undefined {
+  const program = new ProgramTracker();
+  for (let offset = 0; offset + TS_PACKET_SIZE <= data.byteLength; offset += TS_PACKET_SIZE) {
+    program.observe(data.subarray(offset, offset + TS_PACKET_SIZE));
+    if (program.video !== undefined) return program.video.pid;
+  }
+  return undefined;
+}
+
+/**
+ * The packets of `data` whose PID is not `pid`, in order: `data` itself when it has none of that
+ * PID, else a new array (only the shed parts of one viewer are ever copied).
+ */
+export function withoutPid(data: Uint8Array, pid: number): Uint8Array {
+  const packets = Math.floor(data.byteLength / TS_PACKET_SIZE);
+  let kept = 0;
+  for (let index = 0; index < packets; index++) {
+    if (packetPid(data, index * TS_PACKET_SIZE) !== pid) kept++;
+  }
+  if (kept === packets) return data;
+  const out = new Uint8Array(kept * TS_PACKET_SIZE);
+  let at = 0;
+  for (let index = 0; index < packets; index++) {
+    const offset = index * TS_PACKET_SIZE;
+    if (packetPid(data, offset) === pid) continue;
+    out.set(data.subarray(offset, offset + TS_PACKET_SIZE), at);
+    at += TS_PACKET_SIZE;
+  }
+  return out;
+}

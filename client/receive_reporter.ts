@@ -26,8 +26,8 @@
 import type { MediaHeader } from "../shared/media_pairing.ts";
 import type { ReceiveReportMessage } from "../shared/protocol.ts";
 
-/** Frames this large are reported at once (the node takes capacity samples from frames of 2 KiB and more). */
-export const SAMPLE_BYTES = 2 * 1024;
+/** Frames this large are reported at once (the node takes capacity samples from frames of 8 KiB and more). */
+export const SAMPLE_BYTES = 8 * 1024;
 
 /** Sends `R` reports at most every `minMs`, always about the newest frame received. */
 export class ReceiveReporter {

@@ -21,7 +21,10 @@ Deno.test("link estimate: capacity from timed frames, median, only large frames,
   const link = new LinkEstimate();
   link.sent(1_000_000, 0);
   link.report({ type: "R", bytes: 10, size: 1000, span: 1 }, 10); // too small to time
-  assertEquals(link.capacityBps(10), undefined);
+  link.report({ type: "R", bytes: 20, size: 8000, span: 1 }, 10); // inside a link's burst
+  link.report({ type: "R", bytes: 30, size: 8000, span: 1 }, 10);
+  link.report({ type: "R", bytes: 40, size: 8000, span: 1 }, 10);
+  assertEquals(link.capacityBps(10), undefined, "frames under 8 KiB are no samples");
   for (const [at, span] of [[100, 100], [200, 80], [300, 400]]) {
     link.report({ type: "R", bytes: at * 1000, size: 50_000, span }, at);
   }

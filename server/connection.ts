@@ -350,6 +350,7 @@ export class Connection {
     this.#log = this.#log.child(`group ${message.stream}`);
     const role = new GroupRole(this.#socket, found, {
       parts: message.parts === true,
+      clock: this.#clockGranted,
       policy: this.#context.spectatorPolicy,
       metrics: this.#context.metrics,
       log: this.#log,

@@ -30,6 +30,8 @@ import type { SwitchPolicyOptions } from "./switch_policy.ts";
 export interface GroupRoleOptions {
   /** The client asked for parts. */
   parts: boolean;
+  /** The client was granted `clock`: media carries the origin's `at`. @default false */
+  clock?: boolean;
   /** The slow-spectator policy. */
   policy: SlowSpectatorPolicy;
   /** Counters. */
@@ -62,6 +64,7 @@ export class GroupRole implements ConnectionRole {
       renditions: found.renditions,
       open: found.open,
       parts: options.parts,
+      clock: options.clock,
       policy: options.policy,
       metrics: options.metrics,
       log: options.log,

@@ -47,6 +47,8 @@ export interface GroupSpectatorOptions {
   open(streamId: string, signal: AbortSignal): Promise<Stream>;
   /** The spectator asked for parts. */
   parts: boolean;
+  /** The spectator was granted `clock`: its `F` and `P` carry the origin's `at`. @default false */
+  clock?: boolean;
   /** The slow-spectator policy (the last resort, below the lowest rendition). */
   policy: SlowSpectatorPolicy;
   /** Counters. */
@@ -166,6 +168,7 @@ export class GroupSpectator {
     this.#policy = new SwitchPolicy(options.switching);
     this.#inner = new Spectator(this.#socket, {
       parts: options.parts,
+      clock: options.clock,
       policy: options.policy,
       metrics: options.metrics,
       finish: (end) => {

@@ -83,6 +83,11 @@ Deno.test("groups: group pull, stamps, pinning, other clients, tokens", async (t
     assertEquals([first.header.rendition, first.header.reason], [TOP, "start"]);
     await viewer.waitFor((unit) => unit.header.type === "P" && unit.header.part === 0, 5000, 1);
     assert(viewer.units.slice(1).every((unit) => unit.header.rendition === undefined), "one stamp");
+    assert(viewer.ok.caps?.includes(Capability.CLOCK), "clock granted");
+    assert(
+      viewer.units.every((unit) => typeof unit.header.at === "number"),
+      "the origin's at on group media (the player holds its delay on the node's clock)",
+    );
   });
 
   await t.step(

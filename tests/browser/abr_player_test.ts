@@ -2,7 +2,7 @@
  * The player's side of adaptive bitrate in real headless Chromium, against a real node and the
  * real `publish` command sending two renditions (1280x720 and 640x360, 1 s keyframes). A page
  * pulls the group (`group: true`) on a free link, on each media path in turn (WebCodecs, MSE). It
- * starts on the top level, pins the low one (`currentLevel = 1`), then goes back to automatic
+ * starts on the top level and, once it plays smoothly on the node's clock, pins the low one (`currentLevel = 1`), then goes back to automatic
  * (`currentLevel = -1`) and the node moves it up again. Asserted on each path: `levelswitched`
  * fires (`pin`, or `down` if the node moved first; then `up`), the picture size changes (the
  * frames presented, `requestVideoFrameCallback` metadata, and `video.videoWidth`), no error, and
@@ -24,12 +24,13 @@ const MAX_FRAME_GAP_MS = 250;
 
 /** Records presented frames' sizes and the pauses between them (`window.frames`). */
 const FRAME_TRACKER = `
-window.frames = { width: 0, height: 0, sizes: [], maxGap: 0, last: 0 };
+window.frames = { width: 0, height: 0, sizes: [], maxGap: 0, last: 0, smooth: 0 };
 {
   const video = document.getElementById("video");
   const next = () => video.requestVideoFrameCallback((now, meta) => {
     const f = window.frames;
     if (f.last > 0) f.maxGap = Math.max(f.maxGap, now - f.last);
+    f.smooth = f.last > 0 && now - f.last < 100 ? f.smooth + 1 : 0;
     f.last = now;
     if (meta.width !== f.width || meta.height !== f.height) {
       f.width = meta.width; f.height = meta.height;
@@ -45,6 +46,8 @@ interface Frames {
   height: number;
   sizes: string[];
   maxGap: number;
+  /** Frames presented in a row since the last pause of 100 ms or more. */
+  smooth: number;
 }
 
 function frames(page: Page): Promise<Frames> {
@@ -100,19 +103,23 @@ async function pinAndBack(browser: TestBrowser, node: NodeProcess, options: obje
     FRAME_TRACKER,
   );
   await recordSwitches(page);
-  // Both renditions live: the player lists both and shows the top one on a free link.
+  // Both renditions live: the player lists both and shows the top one on a free link, on the
+  // node's clock, past its start (a second of frames without a pause: MSE's start can pause once).
   await waitShown(
     page,
     () => {
       const scope = globalThis as unknown as {
         frames: Frames;
-        watch: { player: { levels: unknown[]; currentLevel: number } };
+        watch: {
+          player: { levels: unknown[]; currentLevel: number; stats: { clock: boolean } };
+        };
       };
-      return scope.watch.player.levels.length === 2 && scope.watch.player.currentLevel === 0 &&
-        scope.frames.width === 1280;
+      const player = scope.watch.player;
+      return player.levels.length === 2 && player.currentLevel === 0 && player.stats.clock &&
+        scope.frames.width === 1280 && scope.frames.smooth >= 30;
     },
     20000,
-    "the top level on screen",
+    "the top level on screen, on the node's clock, playing smoothly",
   );
   const levels = await page.evaluate(() =>
     (globalThis as unknown as { watch: { player: { levels: { id: string }[] } } }).watch.player
@@ -195,11 +202,9 @@ Deno.test({
 });
 
 Deno.test({
-  // Ignored, and why: on the MSE path a switch once left a 767 ms gap between frames (one suite run
-  // in five); until the MSE switch is fixed (issue 16, documentation/abr.md) this would be a flaky test.
   name:
-    "abr player on MSE: pin and back (IGNORED: a switch can stall about 0.8 s on MSE, issue 16)",
-  ignore: true,
+    "abr player on MSE: pin a level and back to auto; levelswitched, new picture size, no stall",
+  ignore: !await hasFfmpeg(),
   async fn() {
     await using node = await startNode({ env: { LOG_INFO: "NO" } });
     const publisher = publishRenditions(node.wsUrl);

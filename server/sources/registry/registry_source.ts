@@ -13,6 +13,10 @@
  * most once a minute per stream and URL), at the start of a relay and at every resume. The source owns the {@linkcode PublishRegistry}: destroying it
  * deletes this node's entries.
  *
+ * It also lists rendition groups (`listGroup`): the renditions other nodes registered in the
+ * group's hash whose entries this node may follow, best first. Each is then pulled like any
+ * stream, by its id, so an edge relays only the renditions its viewers are on.
+ *
  * @example
  * ```ts ignore
  * const source = new RegistrySource({ registry, hub, ownUrl, allowedHosts: null, log });
@@ -32,11 +36,13 @@ import { showUrl, upstreamUrlProblem } from "../relay/upstream_url.ts";
 import type { RelayStart } from "../relay/relay_options.ts";
 import type { Stream } from "../../stream.ts";
 import type { PullRequest, StreamSource } from "../source.ts";
+import type { RenditionId } from "../../../shared/rendition.ts";
+import { groupMembers } from "../../groups/rendition_group.ts";
 
 /** How the registry source is set up. */
 export interface RegistrySourceOptions {
   /** This node's registry client; the source owns it. */
-  registry: Pick<PublishRegistry, "lookup" | "destroy">;
+  registry: Pick<PublishRegistry, "lookup" | "listGroup" | "destroy">;
   /** The node's relays (shared with the relay source). */
   hub: RelayHub;
   /** This node's `EXTERNAL_WEBSOCKET_URL` (an entry with it is stale). */
@@ -65,7 +71,7 @@ export class RegistrySource implements StreamSource {
   readonly name = "registry";
   /** Not a local source: `only_source` pulls skip it. */
   readonly local = false;
-  #registry: Pick<PublishRegistry, "lookup" | "destroy">;
+  #registry: Pick<PublishRegistry, "lookup" | "listGroup" | "destroy">;
   #hub: RelayHub;
   #ownUrl: string;
   #allowedHosts: HostList | null;
@@ -163,6 +169,24 @@ export class RegistrySource implements StreamSource {
     return this.#result(
       await this.#hub.acquire(request, this.name, this.#locator(request.stream, url), signal),
     );
+  }
+
+  /**
+   * The renditions of `group` registered in Redis by nodes this one may follow, best first; empty
+   * when there are none or Redis cannot say (never throws).
+   */
+  async listGroup(group: string): Promise<RenditionId[]> {
+    let entries;
+    try {
+      entries = await this.#registry.listGroup(group);
+    } catch (error) {
+      this.#log.debug(
+        `listing group ${quote(group)} failed: ${error instanceof Error ? error.message : error}`,
+      );
+      return [];
+    }
+    const followable = entries.filter((entry) => this.#followable(entry.streamId, entry.url));
+    return groupMembers(group, followable.map((entry) => entry.streamId));
   }
 
   #result(result: RelayStart): Stream | null {

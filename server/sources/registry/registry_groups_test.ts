@@ -189,3 +189,64 @@ Deno.test({
     }
   },
 });
+
+/** The ACL of `documentation/deployment.md` ("Sharing one Redis between fleets"), prefix `t:`. */
+const FLEET_ACL =
+  "~t:* +get +set +eval +del +hget +hset +hdel +hgetall +hscan +ttl +expire +time " +
+  "+ping +hello +client +info";
+
+Deno.test({
+  name: "publish registry: the documented ACL is enough for streams and groups",
+  ignore: !await hasRedis(),
+  async fn() {
+    await using redis = await startRedis();
+    await redis.command("ACL", "SETUSER", "fleet", "on", ">fleet-secret", ...FLEET_ACL.split(" "));
+    const errors = new Metrics();
+    const config = parseConfig({
+      PULL_SECRET: "a",
+      PUSH_SECRET: "b",
+      PUB_REG_REDIS_PORT: String(redis.port),
+      PUB_REG_REDIS_USERNAME: "fleet",
+      PUB_REG_REDIS_PASSWORD: "fleet-secret",
+    });
+    const publications = new LocalPublications({
+      maxFragments: 2,
+      memory: new BufferMemory(Infinity),
+      metrics: new Metrics(),
+      log: quiet,
+      graceMs: 0,
+    });
+    const registry = new PublishRegistry({
+      client: createRedisClient(config.registry),
+      local: publications,
+      namespace: "t:",
+      url: "ws://a/",
+      refreshIntervalSeconds: 1,
+      timeoutMs: 500,
+      log: quiet,
+      metrics: errors,
+    });
+    followPublications(publications, registry);
+    const publisher = { replaced() {} };
+    try {
+      const failures = async () =>
+        (await errors.registryErrors.get()).values.reduce((sum, value) => sum + value.value, 0);
+      await waitForValue(() => registry.lookup("none").catch(() => "not yet"), null, 3000);
+      const before = await failures(); // lookups before the connection was ready
+      publications.publish(TOP, publisher);
+      await waitForValue(
+        async () => (await registry.listGroup("room/live").catch(() => [])).length,
+        1,
+        3000,
+      );
+      assertEquals(await registry.lookup(TOP), "ws://a/");
+      await new Promise((resolve) => setTimeout(resolve, 1300)); // a refresh, under the ACL
+      publications.unpublish(TOP, publisher, { kind: "closed" });
+      await waitForValue(() => redis.command("EXISTS", "t:room/live#renditions"), "0", 2000);
+      await waitForValue(() => redis.command("EXISTS", "t:" + TOP), "0", 2000);
+      assertEquals(await failures() - before, 0, "no command refused");
+    } finally {
+      await registry.destroy();
+    }
+  },
+});

@@ -67,6 +67,34 @@ Deno.test("registry source: a group lists the renditions it may follow, best fir
   assertEquals(await sourceWith(new Error("Redis is down")).listGroup("room/live"), []);
 });
 
+Deno.test("registry source: viewers joining at once share one listing", async () => {
+  let asked = 0;
+  let entries: GroupEntry[] = [];
+  const source = new RegistrySource({
+    registry: {
+      lookup: () => Promise.resolve(null),
+      listGroup: () => {
+        asked++;
+        return Promise.resolve(entries);
+      },
+      destroy: () => Promise.resolve(),
+    },
+    hub: relayFixture().hub,
+    ownUrl: "ws://this.node/",
+    allowedHosts: null,
+    log: quiet,
+  });
+  assertEquals(await source.listGroup("room/live"), []);
+  assertEquals(await source.listGroup("room/live"), [], "an empty answer is not kept");
+  assertEquals(asked, 2);
+  entries = [{ streamId: TOP, url: "ws://a.internal/" }];
+  const lists = await Promise.all(Array.from({ length: 5 }, () => source.listGroup("room/live")));
+  assertEquals(asked, 3, "one listing for five viewers");
+  assert(lists.every((list) => list.length === 1 && list[0].streamId === TOP));
+  assertEquals((await source.listGroup("room/live")).length, 1);
+  assertEquals(asked, 3, "kept");
+});
+
 Deno.test("registry source: a group pull through the registry relays only the rendition in use", async () => {
   const { hub, upstream, fragment, sockets } = relayFixture();
   const source = sourceWith([

@@ -15,7 +15,8 @@
  *
  * It also lists rendition groups (`listGroup`): the renditions other nodes registered in the
  * group's hash whose entries this node may follow, best first. Each is then pulled like any
- * stream, by its id, so an edge relays only the renditions its viewers are on.
+ * stream, by its id, so an edge relays only the renditions its viewers are on. Viewers of a group
+ * joining at once share one listing, and a non-empty one is kept for a second.
  *
  * @example
  * ```ts ignore
@@ -56,6 +57,9 @@ export interface RegistrySourceOptions {
 /** A refused entry is logged again after this long. */
 const REFUSAL_LOG_MS = 60_000;
 
+/** How long a non-empty group listing is kept, ms. */
+const GROUP_CACHE_MS = 1000;
+
 /** A URL in one spelling, so that equal URLs compare equal. */
 function normalize(url: string): string {
   try {
@@ -77,6 +81,7 @@ export class RegistrySource implements StreamSource {
   #allowedHosts: HostList | null;
   #log: Logger;
   #refusalsLogged = new Map<string, number>();
+  #groups = new Map<string, { at: number; renditions: Promise<RenditionId[]> }>();
 
   /** Creates the source. */
   constructor(options: RegistrySourceOptions) {
@@ -175,7 +180,22 @@ export class RegistrySource implements StreamSource {
    * The renditions of `group` registered in Redis by nodes this one may follow, best first; empty
    * when there are none or Redis cannot say (never throws).
    */
-  async listGroup(group: string): Promise<RenditionId[]> {
+  listGroup(group: string): Promise<RenditionId[]> {
+    const now = performance.now();
+    for (const [key, entry] of this.#groups) {
+      if (now - entry.at > GROUP_CACHE_MS) this.#groups.delete(key);
+    }
+    const cached = this.#groups.get(group);
+    if (cached !== undefined) return cached.renditions;
+    const renditions = this.#listGroup(group);
+    this.#groups.set(group, { at: now, renditions });
+    renditions.then((list) => {
+      if (list.length === 0) this.#groups.delete(group); // asked again next time
+    });
+    return renditions;
+  }
+
+  async #listGroup(group: string): Promise<RenditionId[]> {
     let entries;
     try {
       entries = await this.#registry.listGroup(group);

@@ -5,7 +5,8 @@
  * only the renditions its viewers are on (one upstream connection each, closed after the
  * inactivity period), serves old clients that pull one rendition by id byte for byte as the
  * origin does, admits a group token for every rendition and a rendition token for that one only,
- * and forgets the group once the publisher stops.
+ * passes the group on to a node that relays from it without the registry, and forgets the group
+ * once the publisher stops.
  */
 
 import { Capability, CLIENT_CAPABILITIES } from "../../shared/capabilities.ts";
@@ -24,32 +25,39 @@ const LOW = LOW_RENDITION;
 const NAMESPACE = "rg:";
 const GROUP_KEY = `${NAMESPACE}room/live#renditions`;
 
-/** The registry relays of a node, by stream id: their viewers and upstream connections. */
-async function relays(node: NodeProcess): Promise<Record<string, [number, number]>> {
+/** The relays a node's `source` started, by stream id: their viewers and upstream connections. */
+async function relays(
+  node: NodeProcess,
+  source: string,
+): Promise<Record<string, [number, number]>> {
   const found: Record<string, [number, number]> = {};
   for (const stream of (await stats(node)).streams) {
-    if (stream.origin === "registry") {
+    if (stream.origin === source) {
       found[stream.id] = [stream.spectators, stream.upstreamConnections];
     }
   }
   return found;
 }
 
-/** Waits until the edge's registry relays are exactly `expected` (id → [viewers, upstreams]). */
+/**
+ * Waits until the relays a node's `source` (the registry unless given) started are exactly
+ * `expected` (id → [viewers, upstream connections]).
+ */
 async function relaysAre(
   node: NodeProcess,
   expected: Record<string, [number, number]>,
   timeoutMs: number,
   what: string,
+  source = "registry",
 ): Promise<void> {
   let last = {};
   await waitUntil(
     async () => {
-      last = await relays(node);
+      last = await relays(node, source);
       return JSON.stringify(last) === JSON.stringify(expected);
     },
     timeoutMs,
-    `${what} (last: ${JSON.stringify(last)})`,
+    what,
   ).catch((error) => {
     throw new Error(`${error.message}; last ${JSON.stringify(last)}`);
   });
@@ -201,6 +209,28 @@ Deno.test({
           assertEquals(await answer(edge.wsUrl, message), expected, what);
         }
       });
+
+      await relaysAre(edge, {}, 5000, "the relays of the token checks closed");
+
+      await t.step(
+        "a node without the registry relays the group from the registry edge",
+        async () => {
+          await using far = await startNode({
+            env: {
+              NODE_ID: "far",
+              RELAY_FROM_ENABLED: "YES",
+              RELAY_FROM_URL: edge.wsUrl,
+              RELAY_INACTIVITY_PERIOD_SEC: "1",
+            },
+          });
+          await using viewer = await GroupViewer.open(far.wsUrl, "room/live");
+          assertEquals(viewer.ok.renditions, [TOP, LOW]);
+          viewer.client.send({ type: "PIN", rendition: TOP });
+          await viewer.waitFor((unit) => unit.rendition === TOP && unit.size > 0, 10000);
+          await relaysAre(far, { [TOP]: [1, 1] }, 5000, "far: one relay, from the edge", "relay");
+          await relaysAre(edge, { [TOP]: [1, 1] }, 5000, "edge: one relay, serving far's");
+        },
+      );
 
       await t.step(
         "after the publisher stops the group is gone from Redis and the edge",

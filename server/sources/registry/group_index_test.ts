@@ -2,12 +2,13 @@
  * GroupIndex against a private redis-server (its Lua scripts run there), and its checks of what a
  * listing reads back: takeover and refresh, the delete conditional on the owner (-1 for another
  * node's field), expiry on Redis's clock with pruning, and a poisoned hash (garbage values, ids of
- * other groups, too many fields, a key of the wrong type).
+ * other groups, too many fields, a key of the wrong type), and the same scripts on a Cluster.
  */
 
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../../tests/helpers/assert.ts";
 import { hasRedis, startRedis } from "../../../tests/helpers/redis.ts";
+import { waitForValue } from "../../../tests/helpers/wait.ts";
 import { checkedEntries, GroupIndex, groupOf, MAX_GROUP_RENDITIONS } from "./group_index.ts";
 
 const TOP = "room/live/1280x720-30~2500";
@@ -155,6 +156,41 @@ Deno.test({
           wrongType,
         );
       });
+    } finally {
+      client.disconnect();
+    }
+  },
+});
+
+Deno.test({
+  name: "group index: on a Redis Cluster (one key per command)",
+  ignore: !await hasRedis(),
+  async fn() {
+    await using redis = await startRedis({
+      args: ["--cluster-enabled", "yes", "--cluster-announce-ip", "127.0.0.1"],
+    });
+    await redis.command("CLUSTER", "ADDSLOTSRANGE", "0", "16383");
+    await waitForValue(
+      async () => (await redis.command("CLUSTER", "INFO"))?.includes("cluster_state:ok") ?? false,
+      true,
+      10000,
+    );
+    const client = new Cluster([{ host: "127.0.0.1", port: redis.port }], { lazyConnect: true });
+    await client.connect();
+    try {
+      const index = new GroupIndex({ client, namespace: "t:" });
+      assert(await index.write(TOP, "ws://a/", 10, { takeOver: true }));
+      assert(await index.write(LOW, "ws://a/", 10, { takeOver: false }));
+      assertEquals(
+        (await index.list("room/live")).map((entry) => entry.streamId).sort(),
+        [
+          LOW,
+          TOP,
+        ].sort(),
+      );
+      assertEquals(await index.remove(TOP, "ws://b/"), -1);
+      assertEquals(await index.remove(TOP, "ws://a/"), 1);
+      assertEquals(await index.list("room/live"), [{ streamId: LOW, url: "ws://a/" }]);
     } finally {
       client.disconnect();
     }

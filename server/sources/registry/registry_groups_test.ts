@@ -1,9 +1,11 @@
 /**
  * Rendition groups through the publish registry, at its seams: PublishRegistry keeps a rendition's
  * group field in step with its stream entry (registered, taken over, refreshed, deleted only by
- * its owner, removed on destroy) against a private redis-server; RegistrySource lists only the
- * renditions it may follow (fake registry); and a group pull found through the registry opens one
- * relay, for the rendition the viewer starts on (fake upstream sockets).
+ * its owner, registered again after a Redis restart, removed on destroy) against a private
+ * redis-server, also under the ACL the deployment page documents; RegistrySource lists only the
+ * renditions it may follow, sharing one listing among viewers joining at once (fake registry); and
+ * a group pull found through the registry opens one relay, for the rendition the viewer starts on
+ * (fake upstream sockets).
  */
 
 import { assert, assertEquals } from "../../../tests/helpers/assert.ts";
@@ -202,6 +204,13 @@ Deno.test({
         assertEquals(await owner(LOW), "ws://b/", "A's delete left B's field");
         b.publications.unpublish(LOW, b.publisher, { kind: "closed" });
         await waitForValue(() => owner(LOW), null, 1000);
+        assertEquals(await listed(), [`${TOP} ws://a/`]);
+      });
+
+      await t.step("after a Redis restart (empty) the group is registered again", async () => {
+        await redis.kill();
+        await redis.restart();
+        await waitForValue(() => owner(TOP), "ws://a/", 5000);
         assertEquals(await listed(), [`${TOP} ws://a/`]);
       });
 

@@ -21,6 +21,7 @@ import { createRedisClient } from "./sources/registry/redis_client.ts";
 import { RelayHub } from "./sources/relay/relay_hub.ts";
 import { RegistrySource } from "./sources/registry/registry_source.ts";
 import { RelaySource } from "./sources/relay/relay_source.ts";
+import { UpstreamGroupDirectory } from "./groups/group_directory.ts";
 import type { StreamSource } from "./sources/source.ts";
 
 /** Builds the registry and relay sources of a node from its configuration. */
@@ -58,7 +59,14 @@ export function fleetSources(node: NodeParts): StreamSource[] {
       }),
     );
   }
-  if (config.relay.enabled) sources.push(new RelaySource({ url: config.relay.url, hub }));
+  if (config.relay.enabled) {
+    const groups = new UpstreamGroupDirectory({
+      url: config.relay.url,
+      signPull: node.signPull,
+      timeoutMs: config.timeouts.upstreamSeconds * 1000,
+    });
+    sources.push(new RelaySource({ url: config.relay.url, hub, groups }));
+  }
   return sources;
 }
 

@@ -63,7 +63,7 @@ export class Metrics {
   readonly httpResponses: client.Counter<"status">;
   /** Addresses the rate limiter tracks now. */
   readonly rateLimitedAddresses: client.Gauge;
-  /** Registry commands that failed, by operation (`lookup`, `register`, `refresh`, `delete`). */
+  /** Registry commands that failed, by operation (`lookup`, `list`, `register`, `refresh`, `delete`). */
   readonly registryErrors: client.Counter<"operation">;
   /** Times the registry connection was established again after it was lost. */
   readonly registryReconnects: client.Counter;

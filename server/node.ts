@@ -10,7 +10,7 @@
  * @module
  */
 
-import { UpstreamGroupDirectory } from "./groups/group_directory.ts";
+import { GroupDirectoryChain } from "./groups/directory_chain.ts";
 import { groupStats, type GroupViewerView } from "./groups/group_stats.ts";
 import { TokenVerifier } from "./token_verifier.ts";
 import { BufferMemory } from "./buffer_memory.ts";
@@ -118,13 +118,7 @@ export class CdnNode {
       verifier: this.verifier,
       publications: this.publications,
       sources: this.sources,
-      directory: config.relay.enabled
-        ? new UpstreamGroupDirectory({
-          url: config.relay.url,
-          signPull: (streamId) => this.verifier.signPull(streamId),
-          timeoutMs: config.timeouts.upstreamSeconds * 1000,
-        })
-        : undefined,
+      directory: new GroupDirectoryChain(this.sources.sources),
       metrics: this.metrics,
       spectatorPolicy: {
         maxQueueBytes: config.spectators.maxQueueBytes,

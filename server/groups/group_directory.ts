@@ -4,7 +4,8 @@
  * node added to `via`) whose `OK` lists the group's renditions (`renditions=`), closed at once.
  * Answers are kept for a few seconds, so a crowd of viewers joining costs one question. An
  * upstream that does not know the group, an old upstream (no `renditions` in its `OK`) or one that
- * cannot be reached gives an empty list: the pull then fails with `STREAM_NOT_FOUND`.
+ * cannot be reached gives an empty list: the pull then fails with `STREAM_NOT_FOUND`. The relay
+ * source holds it (`RelaySource.listGroup`), so it is asked after the registry.
  *
  * @example
  * ```ts ignore

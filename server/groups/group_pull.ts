@@ -3,7 +3,8 @@
  * capability. The token must be for the group (`sub` = `PULL:<group>`); a token for one rendition
  * admits only that rendition, pulled by its own id. The group's renditions are the streams
  * published on this node whose ids parse as its renditions, or, for a group published elsewhere,
- * what the node's {@linkcode GroupDirectory} finds upstream. The viewer starts on the best
+ * what the node's {@linkcode GroupDirectory} finds (the registry, then the upstream:
+ * `directory_chain.ts`). The viewer starts on the best
  * rendition a source has. A client without `abr` that sends `group=1` is served as before: the
  * parameter is unknown to it, `stream` is a plain stream id.
  *
@@ -37,7 +38,7 @@ import { groupMembers } from "./rendition_group.ts";
 
 /** Where the ids of a group's renditions come from when none is published here. */
 export interface GroupDirectory {
-  /** Rendition ids of `group` known elsewhere (upstream), or an empty list. */
+  /** Rendition ids of `group` known elsewhere (the registry, upstream), or an empty list. */
   list(group: string, via: readonly string[], signal: AbortSignal): Promise<string[]>;
 }
 

@@ -2,7 +2,8 @@
  * Rendition groups: the renditions of one input, named by their common prefix (`room/live` for
  * `room/live/1280x720-30~2500` and `room/live/640x360-30~800`), ordered best first (highest
  * bitrate, then largest picture). A node learns a group's members from the stream ids it knows:
- * the streams published here, or the list an upstream node answers (`group_directory.ts`).
+ * the streams published here, the group's hash in the Redis registry
+ * (`sources/registry/group_index.ts`), or the list an upstream node answers (`group_directory.ts`).
  *
  * @example
  * ```ts

@@ -16,6 +16,7 @@
  * @module
  */
 
+import type { RenditionId } from "../../shared/rendition.ts";
 import type { Stream } from "../stream.ts";
 
 /** What a source needs to know about a pull. */
@@ -39,6 +40,12 @@ export interface StreamSource {
    * `ProtocolError` for a definite refusal (a relay loop). Gives up when `signal` aborts.
    */
   find(request: PullRequest, signal: AbortSignal): Promise<Stream | null>;
+  /**
+   * The renditions of a rendition group this source can find, best first, or an empty list (never
+   * throws). Sources that know no groups leave it out. `via` is the pull's relay path, this node
+   * included.
+   */
+  listGroup?(group: string, via: readonly string[], signal: AbortSignal): Promise<RenditionId[]>;
   /** The streams this source feeds now, for `/stats` (sources that feed none may leave it out). */
   stats?(): Record<string, unknown>[];
   /** Stops everything the source started (upstream connections, timers). */

@@ -105,6 +105,7 @@ Deno.test("the registry source follows the entries it may, with only_source, and
       id === "broken"
         ? Promise.reject(new Error("Redis is down"))
         : Promise.resolve(entries[id] ?? null),
+    listGroup: () => Promise.resolve([]),
     destroy: () => {
       destroyed = true;
       return Promise.resolve();

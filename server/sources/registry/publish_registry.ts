@@ -14,6 +14,9 @@
  *   refreshed, and looked up twice a second: once another node has taken it over (its publisher
  *   reconnected there), the stream ends here with `STREAM_MOVED`, so spectators and relays follow
  *   it at once instead of waiting for the grace to run out.
+ * - A stream whose id is a rendition (`room/live/640x360-30~800`) is also registered in its group's
+ *   hash (`<namespace>room/live#renditions`, {@linkcode GroupIndex}), refreshed and deleted with
+ *   the same rules, so other nodes can list the group (`listGroup`).
  * - Redis errors never reach publishers or spectators: they are logged once per outage, and when
  *   the connection is ready again every local stream is registered again.
  *
@@ -30,6 +33,7 @@
 import type { Logger } from "../../log.ts";
 import type { Metrics } from "../../metrics.ts";
 import type { RedisClient } from "./redis_client.ts";
+import { type GroupEntry, GroupIndex } from "./group_index.ts";
 
 /** Sets the entry when it is missing or already ours; leaves another node's entry alone. */
 const REFRESH_SCRIPT = `
@@ -87,6 +91,7 @@ export interface PublishRegistryOptions {
 export class PublishRegistry {
   #options: PublishRegistryOptions;
   #client: RedisClient;
+  #groups: GroupIndex;
   #log: Logger;
   #ttl: number;
   #timer: ReturnType<typeof setInterval>;
@@ -106,6 +111,7 @@ export class PublishRegistry {
   constructor(options: PublishRegistryOptions) {
     this.#options = options;
     this.#client = options.client;
+    this.#groups = new GroupIndex({ client: options.client, namespace: options.namespace });
     this.#log = options.log.child("registry");
     this.#ttl = options.refreshIntervalSeconds * 2;
     this.#client.on("ready", this.#onReady);
@@ -134,6 +140,19 @@ export class PublishRegistry {
     return value === null || value === "" ? null : value;
   }
 
+  /**
+   * The renditions of `group` registered by any node, each with the URL of its node (checked as
+   * {@linkcode GroupIndex.list} says; the URL not yet as one to follow). Rejects like `lookup`.
+   */
+  async listGroup(group: string): Promise<GroupEntry[]> {
+    try {
+      return await this.#deadline(this.#groups.list(group));
+    } catch (error) {
+      this.#options.metrics?.registryErrors.inc({ operation: "list" });
+      throw error;
+    }
+  }
+
   /** Runs a command in the background, remembering it until it settles (for `destroy`). */
   #track(what: string, command: () => Promise<unknown>): void {
     if (this.#destroyed !== null) return;
@@ -151,6 +170,7 @@ export class PublishRegistry {
   register(streamId: string): void {
     this.#track(`register ${streamId}`, async () => {
       await this.#client.set(this.key(streamId), this.#options.url, "EX", this.#ttl);
+      await this.#groups.write(streamId, this.#options.url, this.#ttl, { takeOver: true });
       this.#log.debug(`registered ${streamId}`);
     });
   }
@@ -158,7 +178,11 @@ export class PublishRegistry {
   #refresh(streamId: string): Promise<unknown> {
     return this.#client.eval(REFRESH_SCRIPT, 1, this.key(streamId), this.#options.url, this.#ttl)
       .then((set) => {
-        if (set !== 1) this.#log.debug(`${streamId} is registered by another node; not refreshed`);
+        if (set !== 1) {
+          this.#log.debug(`${streamId} is registered by another node; not refreshed`);
+          return;
+        }
+        return this.#groups.write(streamId, this.#options.url, this.#ttl, { takeOver: false });
       });
   }
 
@@ -169,8 +193,11 @@ export class PublishRegistry {
   }
 
   #unregister(streamId: string): Promise<unknown> {
-    const command = this.#client.eval(DELETE_SCRIPT, 1, this.key(streamId), this.#options.url);
-    const promise = this.#deadline(command).then((deleted) => {
+    const command = Promise.all([
+      this.#client.eval(DELETE_SCRIPT, 1, this.key(streamId), this.#options.url),
+      this.#groups.remove(streamId, this.#options.url),
+    ]);
+    const promise = this.#deadline(command).then(([deleted]) => {
       this.#unfinishedDeletes.delete(streamId);
       this.#log.debug(`unregistered ${streamId} (${deleted ? "deleted" : "not ours"})`);
     }, (error) => {

@@ -13,6 +13,11 @@
  * most once a minute per stream and URL), at the start of a relay and at every resume. The source owns the {@linkcode PublishRegistry}: destroying it
  * deletes this node's entries.
  *
+ * It also lists rendition groups (`listGroup`): the renditions other nodes registered in the
+ * group's hash whose entries this node may follow, best first. Each is then pulled like any
+ * stream, by its id, so an edge relays only the renditions its viewers are on. Viewers of a group
+ * joining at once share one listing, and a non-empty one is kept for a second.
+ *
  * @example
  * ```ts ignore
  * const source = new RegistrySource({ registry, hub, ownUrl, allowedHosts: null, log });
@@ -32,11 +37,13 @@ import { showUrl, upstreamUrlProblem } from "../relay/upstream_url.ts";
 import type { RelayStart } from "../relay/relay_options.ts";
 import type { Stream } from "../../stream.ts";
 import type { PullRequest, StreamSource } from "../source.ts";
+import type { RenditionId } from "../../../shared/rendition.ts";
+import { groupMembers } from "../../groups/rendition_group.ts";
 
 /** How the registry source is set up. */
 export interface RegistrySourceOptions {
   /** This node's registry client; the source owns it. */
-  registry: Pick<PublishRegistry, "lookup" | "destroy">;
+  registry: Pick<PublishRegistry, "lookup" | "listGroup" | "destroy">;
   /** The node's relays (shared with the relay source). */
   hub: RelayHub;
   /** This node's `EXTERNAL_WEBSOCKET_URL` (an entry with it is stale). */
@@ -49,6 +56,9 @@ export interface RegistrySourceOptions {
 
 /** A refused entry is logged again after this long. */
 const REFUSAL_LOG_MS = 60_000;
+
+/** How long a non-empty group listing is kept, ms. */
+const GROUP_CACHE_MS = 1000;
 
 /** A URL in one spelling, so that equal URLs compare equal. */
 function normalize(url: string): string {
@@ -65,12 +75,13 @@ export class RegistrySource implements StreamSource {
   readonly name = "registry";
   /** Not a local source: `only_source` pulls skip it. */
   readonly local = false;
-  #registry: Pick<PublishRegistry, "lookup" | "destroy">;
+  #registry: Pick<PublishRegistry, "lookup" | "listGroup" | "destroy">;
   #hub: RelayHub;
   #ownUrl: string;
   #allowedHosts: HostList | null;
   #log: Logger;
   #refusalsLogged = new Map<string, number>();
+  #groups = new Map<string, { at: number; renditions: Promise<RenditionId[]> }>();
 
   /** Creates the source. */
   constructor(options: RegistrySourceOptions) {
@@ -163,6 +174,39 @@ export class RegistrySource implements StreamSource {
     return this.#result(
       await this.#hub.acquire(request, this.name, this.#locator(request.stream, url), signal),
     );
+  }
+
+  /**
+   * The renditions of `group` registered in Redis by nodes this one may follow, best first; empty
+   * when there are none or Redis cannot say (never throws).
+   */
+  listGroup(group: string): Promise<RenditionId[]> {
+    const now = performance.now();
+    for (const [key, entry] of this.#groups) {
+      if (now - entry.at > GROUP_CACHE_MS) this.#groups.delete(key);
+    }
+    const cached = this.#groups.get(group);
+    if (cached !== undefined) return cached.renditions;
+    const renditions = this.#listGroup(group);
+    this.#groups.set(group, { at: now, renditions });
+    renditions.then((list) => {
+      if (list.length === 0) this.#groups.delete(group); // asked again next time
+    });
+    return renditions;
+  }
+
+  async #listGroup(group: string): Promise<RenditionId[]> {
+    let entries;
+    try {
+      entries = await this.#registry.listGroup(group);
+    } catch (error) {
+      this.#log.debug(
+        `listing group ${quote(group)} failed: ${error instanceof Error ? error.message : error}`,
+      );
+      return [];
+    }
+    const followable = entries.filter((entry) => this.#followable(entry.streamId, entry.url));
+    return groupMembers(group, followable.map((entry) => entry.streamId));
   }
 
   #result(result: RelayStart): Stream | null {

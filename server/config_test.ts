@@ -28,7 +28,7 @@ Deno.test("parseConfig gives the documented defaults", () => {
   assertEquals(config.auth.tokenMaxLifetimeSeconds, 30 * 86400);
   assertEquals(config.registry.allowedHosts, []);
   assertEquals(config.rateLimit.cleanupSeconds, 10);
-  assertEquals(config.playerTargetDelaySeconds, 0.15);
+  assertEquals(config.playerTargetDelaySeconds, 0.1);
   assertEquals(config.auth.pushAllowed, true);
   assertEquals(config.log, {
     error: true,

@@ -5,17 +5,52 @@
  * fast as it writes to the client, so the target's socket fills as behind a real slow link (its
  * kernel buffers hide the backlog from `bufferedAmount`, as on a real network). Only 127.0.0.1.
  *
+ * Pacing runs on a virtual clock: each slice of at most {@linkcode SLICE} bytes reserves
+ * `bytes * 8 / rate` of link time after the slices before it and waits only for its own start, so
+ * a timer that fires late does not slow the link down (the next slice's start does not move), and
+ * a link that fell idle starts again from now (no credit builds up: the largest burst is one
+ * slice). Both sockets have Nagle's algorithm off (`setNoDelay`), so a small write is not held
+ * back for the peer's delayed ACK.
+ *
  * @example
  * ```ts ignore
  * await using proxy = RateProxy.start(node.port, 5_000_000);
  * const viewer = await TestClient.connect(proxy.wsUrl);
  * proxy.rate = 1_200_000; // from now on
+ * // A browser page loading playlists and segments over several connections, one link for all:
+ * await using page = RateProxy.start(server.port, 5_000_000, { shared: true });
  * ```
  * @module
  */
 
 /** Largest write at once, and the burst the limiter allows, in bytes. */
-const SLICE = 4096;
+export const SLICE = 4096;
+
+/** Options of {@linkcode RateProxy.start}. */
+export interface RateProxyOptions {
+  /**
+   * One limiter for every connection through the proxy (one link, as for a browser that opens
+   * several connections to one server); by default each connection has its own.
+   */
+  shared?: boolean;
+}
+
+/** The virtual clock of one limited link. */
+class LinkClock {
+  /** `performance.now()` until which the link is busy with the slices reserved so far. */
+  busyUntil = 0;
+
+  /** Reserves `bytes` at `rate` bit/s; resolves when the slice may go (its start on the link). */
+  reserve(bytes: number, rate: number): Promise<void> | undefined {
+    const now = performance.now();
+    if (this.busyUntil < now) this.busyUntil = now; // idle: no credit
+    const start = this.busyUntil;
+    this.busyUntil = start + (bytes * 8000) / rate;
+    const wait = start - now;
+    if (wait < 1) return undefined;
+    return new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
 
 /** A bandwidth-limiting TCP proxy on 127.0.0.1. */
 export class RateProxy {
@@ -24,18 +59,20 @@ export class RateProxy {
   readonly #listener: Deno.TcpListener;
   readonly #conns = new Set<Deno.Conn>();
   readonly #targetPort: number;
+  readonly #shared: LinkClock | undefined;
   #accepting: Promise<void>;
 
-  private constructor(targetPort: number, rate: number) {
+  private constructor(targetPort: number, rate: number, options: RateProxyOptions) {
     this.rate = rate;
     this.#targetPort = targetPort;
+    this.#shared = options.shared ? new LinkClock() : undefined;
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.#accepting = this.#accept();
   }
 
   /** Starts a proxy to `127.0.0.1:targetPort` limited to `rate` bit/s. */
-  static start(targetPort: number, rate: number): RateProxy {
-    return new RateProxy(targetPort, rate);
+  static start(targetPort: number, rate: number, options: RateProxyOptions = {}): RateProxy {
+    return new RateProxy(targetPort, rate, options);
   }
 
   /** The proxy's port. */
@@ -48,9 +85,14 @@ export class RateProxy {
     return `ws://127.0.0.1:${this.port}/`;
   }
 
+  /** HTTP URL of the target through the proxy (with a trailing `/`). */
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.port}/`;
+  }
+
   async #accept(): Promise<void> {
     for (;;) {
-      let client: Deno.Conn;
+      let client: Deno.TcpConn;
       try {
         client = await this.#listener.accept();
       } catch {
@@ -60,10 +102,19 @@ export class RateProxy {
     }
   }
 
-  async #serve(client: Deno.Conn): Promise<void> {
-    const target = await Deno.connect({ hostname: "127.0.0.1", port: this.#targetPort });
+  async #serve(client: Deno.TcpConn): Promise<void> {
     this.#conns.add(client);
+    let target: Deno.TcpConn;
+    try {
+      target = await Deno.connect({ hostname: "127.0.0.1", port: this.#targetPort });
+    } catch {
+      this.#conns.delete(client);
+      client.close();
+      return;
+    }
     this.#conns.add(target);
+    client.setNoDelay(true);
+    target.setNoDelay(true);
     const closeBoth = () => {
       for (const conn of [client, target]) {
         this.#conns.delete(conn);
@@ -73,30 +124,20 @@ export class RateProxy {
       }
     };
     const up = client.readable.pipeTo(target.writable, { preventClose: true }).catch(() => {});
-    const down = this.#limited(target, client).catch(() => {});
+    const down = this.#limited(target, client, this.#shared ?? new LinkClock()).catch(() => {});
     await Promise.race([up, down]);
     closeBoth();
   }
 
-  /** Copies `from` to `to` at `rate`: a token bucket of one slice. */
-  async #limited(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  /** Copies `from` to `to` at `rate`, slice by slice on `clock`. */
+  async #limited(from: Deno.Conn, to: Deno.Conn, clock: LinkClock): Promise<void> {
     const buffer = new Uint8Array(64 * 1024);
-    let tokens = SLICE;
-    let at = performance.now();
     for (;;) {
       const read = await from.read(buffer);
       if (read === null) return;
-      let offset = 0;
-      while (offset < read) {
-        const now = performance.now();
-        tokens = Math.min(SLICE, tokens + ((now - at) / 1000) * (this.rate / 8));
-        at = now;
+      for (let offset = 0; offset < read;) {
         const size = Math.min(SLICE, read - offset);
-        if (tokens < size) {
-          await new Promise((resolve) => setTimeout(resolve, ((size - tokens) * 8000) / this.rate));
-          continue;
-        }
-        tokens -= size;
+        await clock.reserve(size, this.rate);
         let written = 0;
         while (written < size) {
           written += await to.write(buffer.subarray(offset + written, offset + size));

@@ -31,10 +31,13 @@ const SLOW = 1_200_000;
 /** How long each limited phase lasts (the schedule), ms. */
 const FAST_HOLD_MS = 6000;
 const SLOW_HOLD_MS = 15000;
-/** From the drop to the first 640x360 frame on screen, at most (ms). */
+/**
+ * From the drop to the first 640x360 frame on screen, at most (ms). Measured over five runs (the
+ * rate proxy of this branch): 1.93–2.08 s down, 4.27–4.36 s up, the longest pause 83–117 ms.
+ */
 const MAX_DOWN_MS = 4000;
 /** From the lift to the first 1280x720 frame on screen again, at most (ms). */
-const MAX_UP_MS = 12000;
+const MAX_UP_MS = 8000;
 /** The longest pause between two presented frames over the schedule, at most (ms). */
 const MAX_FRAME_GAP_MS = 750;
 
@@ -77,7 +80,9 @@ function describe(track: FrameTrack, log: Switch[], start: number): string {
   const at = (ms: number) => `${((ms - start) / 1000).toFixed(2)}s`;
   return `sizes ${track.sizes.map((s) => `${at(s.at)} ${s.size}`).join(", ")}; switches ${
     log.map((s) => `${at(s.at)} ${s.reason} ${s.id.split("/").pop()}`).join(", ")
-  }; gaps > 45 ms ${track.gaps.map((g) => `${at(g.at)} ${g.gap.toFixed(0)}`).join(", ")}`;
+  }; gaps > 100 ms ${
+    track.gaps.filter((g) => g.gap > 100).map((g) => `${at(g.at)} ${g.gap.toFixed(0)}`).join(", ")
+  }`;
 }
 
 /** Waits for a picture of `width` presented after `from`; its time (ms since the epoch). */

@@ -18,7 +18,7 @@
  * Prints a table, writes `abr.svg` and `samples.json` to `bench-output/abr-<time>/`; `--docs`
  * copies the chart to `documentation/abr.svg`.
  *
- * `deno task bench abr [--fast 10] [--slow 20] [--after 20] [--docs] [--out DIR]`
+ * `deno task bench abr [--fast 10] [--slow 20] [--after 30] [--docs] [--out DIR]`
  * @module
  */
 
@@ -48,7 +48,7 @@ const { values } = parseArgs({
   options: {
     fast: { type: "string", default: "10" },
     slow: { type: "string", default: "20" },
-    after: { type: "string", default: "20" },
+    after: { type: "string", default: "30" },
     out: { type: "string" },
     docs: { type: "boolean", default: false },
   },
@@ -186,9 +186,13 @@ const rows: Array<[string, (run: Run) => string]> = [
   ["settled on the top picture before the schedule", (r) => (r.settled ? "yes" : "NO")],
   [`stalls (pauses > ${STALL_MS} ms between frames)`, (r) => String(r.numbers.stalls)],
   ["longest pause between frames", (r) => ms(r.numbers.longestGapMs)],
+  ["seconds frozen (those pauses)", (r) => r.numbers.frozenSeconds.toFixed(1)],
   ...RENDITIONS.map((id): [string, (run: Run) => string] => {
     const size = id.split("/").pop()!.split("-")[0];
-    return [`seconds on screen at ${size}`, (r) => (r.numbers.secondsIn[size] ?? 0).toFixed(1)];
+    return [
+      `seconds playing at ${size}`,
+      (r) => (r.numbers.secondsIn[size] ?? 0).toFixed(1),
+    ];
   }),
   ["drop → first low picture", (r) => ms(r.numbers.downMs)],
   ["lift → first top picture", (r) => ms(r.numbers.upMs)],
@@ -226,6 +230,23 @@ for (const run of runs) {
       run.seen.track.sizes.filter((s) => s.at >= run.schedule.start - 60000)
         .map((s) => `${t(s.at)} ${s.size}`).join(", ")
     }; switch events ${run.seen.switches.map((s) => `${t(s.at)} ${s.label}`).join(", ")}`,
+  );
+}
+for (const run of runs.filter((run) => run.seen.log.length > 0)) {
+  const t = (at: number) => `${((at - run.schedule.start) / 1000).toFixed(1)}s`;
+  const errors = new Map<string, number>();
+  for (const entry of run.seen.log.filter((entry) => entry.label.startsWith("error "))) {
+    errors.set(entry.label, (errors.get(entry.label) ?? 0) + 1);
+  }
+  console.log(
+    `${run.name}: errors ${
+      [...errors].map(([label, count]) => `${label.slice(6)} ×${count}`).join(", ") || "none"
+    }; from the drop to the end: ${
+      run.seen.log.filter((entry) =>
+        entry.at >= run.schedule.dropAt && entry.at <= run.schedule.end
+      )
+        .map((entry) => `${t(entry.at)} ${entry.label}`).join("; ")
+    }`,
   );
 }
 console.log(`\nload average after: ${loadAfter.map((v) => v.toFixed(2)).join(" ")}`);
@@ -290,6 +311,7 @@ await Deno.writeTextFile(
         sizes: run.seen.track.sizes,
         gaps: run.seen.track.gaps,
         switches: run.seen.switches,
+        log: run.seen.log,
         errors: run.seen.errors,
       })),
     },

@@ -2,7 +2,8 @@
  * The two players of the ABR benchmark in a page, watched the same way: the frame tracker
  * (picture sizes, pauses) and the time-code reader (glass to glass from the picture) on every
  * presented frame, and the player's own switch events on the wall clock (`window.switchLog`):
- * our player's `levelswitched`, hls.js's `LEVEL_SWITCHED`.
+ * our player's `levelswitched`, hls.js's `LEVEL_SWITCHED`; for hls.js also its decisions,
+ * fragment loads and errors (`window.playerLog`).
  *
  * @example
  * ```ts ignore
@@ -36,12 +37,14 @@ export async function watchPage(page: Page, kind: PlayerKind): Promise<void> {
   await page.evaluate((kind) => {
     const scope = globalThis as unknown as {
       switchLog: PlayerSwitch[];
+      playerLog: PlayerSwitch[];
       watch: {
         player?: { addEventListener(name: string, handler: (info: never) => void): void };
         hls?: unknown;
       };
     };
     scope.switchLog = [];
+    scope.playerLog = [];
     if (kind === "ours") {
       scope.watch.player!.addEventListener(
         "levelswitched",
@@ -54,6 +57,32 @@ export async function watchPage(page: Page, kind: PlayerKind): Promise<void> {
         on(name: string, handler: (name: string, data: { level: number }) => void): void;
         levels: { width: number; height: number }[];
       };
+      const log = scope.playerLog;
+      const on = hls.on.bind(hls) as unknown as (
+        name: string,
+        handler: (name: string, data: Record<string, never>) => void,
+      ) => void;
+      on(
+        "hlsLevelSwitching",
+        (_, data) => log.push({ at: Date.now(), label: `switching ${data.level}` }),
+      );
+      on(
+        "hlsError",
+        (_, data) =>
+          log.push({ at: Date.now(), label: `error ${data.details}${data.fatal ? " fatal" : ""}` }),
+      );
+      on("hlsFragLoaded", (_, data) => {
+        const frag = data.frag as unknown as {
+          level: number;
+          sn: number;
+          stats: { total: number; loading: { start: number; end: number } };
+        };
+        const ms = Math.round(frag.stats.loading.end - frag.stats.loading.start);
+        log.push({
+          at: Date.now(),
+          label: `fragment ${frag.level}/${frag.sn} ${frag.stats.total} B in ${ms} ms`,
+        });
+      });
       hls.on("hlsLevelSwitched", (_, data) => {
         const level = hls.levels[data.level];
         scope.switchLog.push({
@@ -99,6 +128,8 @@ export interface Seen {
   frames: CodedFrame[];
   track: FrameTrack;
   switches: PlayerSwitch[];
+  /** hls.js: its level switching, fragment loads and errors (fatal or not), in order. */
+  log: PlayerSwitch[];
   errors: string[];
 }
 
@@ -106,12 +137,13 @@ export interface Seen {
 export async function takeSeen(page: Page): Promise<Seen> {
   const frames = await page.evaluate("window.timeCode.take()") as CodedFrame[];
   const track = await frameTrack(page);
-  const { switches, errors } = await page.evaluate(() => {
+  const { switches, log, errors } = await page.evaluate(() => {
     const scope = globalThis as unknown as {
       switchLog: PlayerSwitch[];
+      playerLog: PlayerSwitch[];
       watch: { errors: string[] };
     };
-    return { switches: scope.switchLog, errors: scope.watch.errors };
+    return { switches: scope.switchLog, log: scope.playerLog, errors: scope.watch.errors };
   });
-  return { frames, track, switches, errors };
+  return { frames, track, switches, log, errors };
 }

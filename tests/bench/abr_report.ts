@@ -61,8 +61,10 @@ export interface AbrNumbers {
   stalls: number;
   /** The longest pause between presented frames, ms. */
   longestGapMs: number;
-  /** Seconds on screen per picture size (`1280x720`...) from `start` to `end`. */
+  /** Seconds on screen per picture size (`1280x720`...) from `start` to `end`, not frozen. */
   secondsIn: Record<string, number>;
+  /** Seconds of pauses longer than {@linkcode STALL_MS} from `start` to `end`. */
+  frozenSeconds: number;
   /** The drop to the first picture of a smaller width, ms; null if none came before the lift. */
   downMs: number | null;
   /** The lift to the first picture of the top width, ms; null if none came before the end. */
@@ -106,6 +108,20 @@ export function abrNumbers(run: AbrRun): AbrNumbers {
     const to = Math.min(end, sizes[index + 1]?.at ?? end);
     if (to > from) secondsIn[change.size] = (secondsIn[change.size] ?? 0) + (to - from) / 1000;
   }
+  // A frozen picture is not time in its rendition: the pauses over STALL_MS are taken out.
+  let frozenSeconds = 0;
+  const frozen = (from: number, to: number) => {
+    from = Math.max(start, from);
+    to = Math.min(end, to);
+    if (to <= from || to - from <= STALL_MS) return;
+    const size = [...sizes].reverse().find((change) => change.at <= from)?.size;
+    frozenSeconds += (to - from) / 1000;
+    if (size !== undefined) secondsIn[size] -= (to - from) / 1000;
+  };
+  for (let index = 1; index < frames.length; index++) {
+    frozen(frames[index - 1].shown, frames[index].shown);
+  }
+  if (frames.length > 0) frozen(frames.at(-1)!.shown, end);
   const topWidth = Math.max(...sizes.map((change) => change.width));
   const down = sizes.find((change) =>
     change.at >= dropAt && change.at < liftAt && change.width < topWidth
@@ -122,6 +138,7 @@ export function abrNumbers(run: AbrRun): AbrNumbers {
     stalls,
     longestGapMs,
     secondsIn,
+    frozenSeconds,
     downMs: down ? down.at - dropAt : null,
     upMs: up ? up.at - liftAt : null,
     upWhileLimited,

@@ -270,9 +270,9 @@ const series = runs.flatMap((run) => {
   }
   if (current) steps.push([x(end), height(current)]);
   return [
-    { name: `${run.name}: delay (s)`, color: colors[run.kind], points: delay },
+    { name: `${run.kind}: delay (s)`, color: colors[run.kind], points: delay },
     {
-      name: `${run.name}: picture height ÷ 720`,
+      name: `${run.kind}: picture height ÷ 720`,
       color: colors[run.kind],
       points: steps,
       dash: "6 3",
@@ -288,11 +288,13 @@ const link: Array<[number, number]> = [
   [total, 1],
 ];
 const svg = lineChart({
-  title: "ABR: glass to glass from the picture, link 5 → 1.2 → 5 Mbit/s",
+  title:
+    "ABR, link 5 → 1.2 → 5 Mbit/s: ours (node ABR) and hls.js (its ABR, ffmpeg HLS), delay from the picture",
   xLabel: "seconds since the schedule started",
   yLabel: "delay (s); picture height ÷ 720; link ÷ 5 Mbit/s",
   series: [...series, { name: "link limit ÷ 5 Mbit/s", color: "#888", points: link, dash: "2 3" }],
   minYMax: 1.1,
+  height: 440,
 });
 await Deno.writeTextFile(`${outDir}/abr.svg`, svg);
 await Deno.writeTextFile(

@@ -37,7 +37,7 @@ const SLOW = 1_200_000;
 const FAST_HOLD_MS = 10000;
 const SLOW_HOLD_MS = 15000;
 /**
- * From the drop to the first 640x360 frame on screen, at most (ms). Measured over fifteen runs:
+ * From the drop to the first 640x360 frame on screen, at most (ms). Measured over seventeen runs:
  * 1.91–2.16 s down, 3.37–4.39 s up (once 7.37 s, with a shorter fast phase), the longest pause
  * 83–117 ms.
  */

@@ -26,27 +26,49 @@ export const FRAME_BITS = 16;
 /** Height of the strip (two rows), in pixels of the picture. */
 const STRIP_HEIGHT = 32;
 
-/**
- * Puts the time-code strip into the filter graph of `ffmpegArgs` (one rendition): the chain that
- * ends in `null[s0]` gets it just before.
- */
-export function withTimeCode(args: string[], width: number): string[] {
-  const at = args.indexOf("-filter_complex");
-  if (at < 0 || !args[at + 1].includes("null[s0]")) {
-    throw new Error(`unexpected filter graph: ${args[at + 1]}`);
-  }
+/** The filter chain that draws the strip on a `width` wide picture, ending in `[output]`. */
+function timeCodeChain(width: number, output: string): string {
   const block = width / CODE_BITS;
   const bit = `31-floor(X/${block})`;
   const clock = `255*mod(floor(T*1000/pow(2\\,${bit}))\\,2)`;
   const frameBit = `15-floor(X/${width / FRAME_BITS})`;
   const frame = `255*mod(floor(N/pow(2\\,${frameBit}))\\,2)`;
   const lum = `if(lt(Y\\,${STRIP_HEIGHT / 2})\\,${clock}\\,${frame})`;
-  const chain = "settb=1/1000,setpts=RTCTIME/1000,split[tcmain][tcstrip];" +
+  return "settb=1/1000,setpts=RTCTIME/1000,split[tcmain][tcstrip];" +
     `[tcstrip]crop=${width}:${STRIP_HEIGHT}:0:0,format=yuv420p,` +
     `geq=lum='${lum}':cb=128:cr=128[tccode];` +
-    "[tcmain][tccode]overlay=0:0,setpts=PTS-STARTPTS[s0]";
+    `[tcmain][tccode]overlay=0:0,setpts=PTS-STARTPTS[${output}]`;
+}
+
+function filterGraphAt(args: string[]): number {
+  const at = args.indexOf("-filter_complex");
+  if (at < 0) throw new Error("no filter graph");
+  return at + 1;
+}
+
+/**
+ * Puts the time-code strip into the filter graph of `ffmpegArgs` (one rendition): the chain that
+ * ends in `null[s0]` gets it just before.
+ */
+export function withTimeCode(args: string[], width: number): string[] {
+  const at = filterGraphAt(args);
+  if (!args[at].includes("null[s0]")) throw new Error(`unexpected filter graph: ${args[at]}`);
   const copy = [...args];
-  copy[at + 1] = args[at + 1].replace("null[s0]", chain);
+  copy[at] = args[at].replace("null[s0]", timeCodeChain(width, "s0"));
+  return copy;
+}
+
+/**
+ * Puts the time-code strip into the filter graph of `ffmpegArgs` of several renditions, before
+ * the `split` into them: every rendition carries the same strip, scaled with its picture (the
+ * page's reader scales by `videoWidth / 1280`, so the source is to be 1280 wide).
+ */
+export function withTimeCodeBeforeSplit(args: string[], width: number): string[] {
+  const at = filterGraphAt(args);
+  const match = /split=(\d+)\[s0\]/.exec(args[at]);
+  if (match === null) throw new Error(`unexpected filter graph: ${args[at]}`);
+  const copy = [...args];
+  copy[at] = args[at].replace(match[0], `${timeCodeChain(width, "tcv")};[tcv]${match[0]}`);
   return copy;
 }
 

@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, string> = {
   soak: "./soak.ts",
   preauth: "./preauth_memory.ts",
   hls: "./hls.ts",
+  abr: "./abr.ts",
 };
 
 const name = Deno.args[0] && !Deno.args[0].startsWith("-") ? Deno.args[0] : "fanout";

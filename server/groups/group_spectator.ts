@@ -168,8 +168,9 @@ export class GroupSpectator {
   #reportEvaluatedAt = -Infinity;
   /**
    * The start's burst: media bytes sent once it is out, and until when it may be in flight. Sent
-   * faster than real time, it crosses a good link later than live media would; that is no sign of
-   * a slow link (it moved viewers on a 5 Mbit/s link down at the start, and back up seconds later).
+   * faster than real time, it crosses a good link late, and the live media behind it with it,
+   * until the link has caught up; that is no sign of a slow link (it moved viewers on a 5 Mbit/s
+   * link down at the start, and back up seconds later).
    */
   #burst: { bytes: number; until: number } | null = null;
 
@@ -438,12 +439,14 @@ export class GroupSpectator {
   #evaluate(): void {
     if (this.#done || this.#current === null) return;
     const now = performance.now();
+    const measured = this.#link.lagMs(now, this.#inner.backlog(now).ageMs);
     const burst = this.#burst;
-    if (burst !== null && (this.#link.receivedBytes >= burst.bytes || now > burst.until)) {
-      this.#burst = null;
-    }
-    // While the start's burst crosses the link, its lag says nothing of the link.
-    const lag = this.#burst === null ? this.#link.lagMs(now, this.#inner.backlog(now).ageMs) : 0;
+    // The start: until the burst arrived and the live media queued behind it caught up (or
+    // START_BURST_MS passed), the lag is the burst's, not the link's.
+    const caughtUp = this.#link.receivedBytes >= (burst?.bytes ?? 0) &&
+      measured <= this.#policy.downLagMs;
+    if (burst !== null && (caughtUp || now > burst.until)) this.#burst = null;
+    const lag = this.#burst === null ? measured : 0;
     const capacity = this.#link.capacityBps(now);
     this.#lastLag = lag;
     this.#lastCapacity = capacity;

@@ -98,6 +98,11 @@ export class SwitchPolicy {
     this.#upHoldMs = this.#options.upHoldMs;
   }
 
+  /** The lag above which a viewer moves down, ms. */
+  get downLagMs(): number {
+    return this.#options.downLagMs;
+  }
+
   /** The current hold before moving up, ms (it grows after failed probes). */
   get upHoldMs(): number {
     return this.#upHoldMs;

@@ -95,8 +95,14 @@ Deno.test({
     assertMatch(first, /#EXTINF:2,\ns0\.m4s\?e=\d+&s=[\w-]+\n/);
     assertMatch(first, /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="p1\.0\.m4s/);
     assert(!first.includes(".ts"), "no MPEG-TS name in the fMP4 playlist");
-    push(stream, 1, fragments[1], 0, 20);
+    push(stream, 1, fragments[1], 0, 3);
+    assertMatch(
+      track.playlist("fmp4"),
+      /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="p1\.0\.m4s/,
+    );
+    push(stream, 1, fragments[1], 3, 20);
     const text = track.playlist("fmp4");
+    assertMatch(text, /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="p1\.2\.m4s/);
     const ts = track.playlist("ts");
     // Same numbers and durations as the MPEG-TS playlist.
     const shape = (playlist: string) =>

@@ -150,7 +150,8 @@ export class Fmp4Variant {
   /** Whether segment `msn` has its first `count` parts as fMP4 (so they can be listed). */
   hasParts(msn: number, count: number): boolean {
     const entry = this.#entries.get(msn);
-    return entry !== undefined && !entry.broken && entry.parts.length >= count;
+    if (entry === undefined) return count === 0;
+    return !entry.broken && entry.parts.length >= count;
   }
 
   /** Part `index` of segment `msn` as fMP4. */

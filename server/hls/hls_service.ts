@@ -239,9 +239,13 @@ export class HlsService {
     }
     const ready = msn === undefined
       ? (t: HlsTrack) => t.lastComplete >= 0 || t.ended !== null
-      : (t: HlsTrack) => t.has(msn, part);
+      : (t: HlsTrack) => t.has(msn, part, format);
+    if (format === "fmp4") track.wantFmp4(); // the copy's parts are what the test waits for
     if (!ready(track)) {
-      const key = msn === undefined ? "any" : `${msn}.${part ?? ""}`;
+      // Waiters of one key share one test: the formats wait under keys of their own.
+      const key = `${format === "fmp4" ? "f" : ""}${
+        msn === undefined ? "any" : `${msn}.${part ?? ""}`
+      }`;
       const ok = await track.waiters.wait(key, ready, track.waitTimeoutMs, signal);
       this.metrics.blockedWaits.inc({ outcome: waitOutcome(ok, signal) });
       if (!ok) {

@@ -147,14 +147,19 @@ export class HlsTrack implements StreamSubscriber {
     return this.#current?.msn ?? this.lastComplete;
   }
 
-  /** Whether a playlist with segment `msn` complete (or, with `part`, that part of it) exists. */
-  has(msn: number, part?: number): boolean {
+  /**
+   * Whether a playlist with segment `msn` complete (or, with `part`, that part of it) exists; for
+   * `fmp4`, a part counts once the fMP4 playlist lists it (a segment whose parts could not be
+   * remuxed is awaited whole).
+   */
+  has(msn: number, part?: number, format: HlsFormat = "ts"): boolean {
     if (this.#ended !== null) return true;
     if (this.lastComplete >= msn) return true;
     const current = this.#current;
     if (current === null || part === undefined) return false;
     if (current.msn > msn) return true;
-    return current.msn === msn && current.grouper.parts.length > part;
+    if (current.msn !== msn || current.grouper.parts.length <= part) return false;
+    return format === "ts" || this.#fmp4 === null || this.#fmp4.hasParts(msn, part + 1);
   }
 
   /** The media playlist now, in `format` (each rendered at most once per update). */

@@ -15,6 +15,7 @@ import { Logger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
 import { Stream } from "../stream.ts";
 import { HlsTrack } from "./hls_track.ts";
+import { tinyTs } from "../testing/tiny_ts.ts";
 import { UriSigner } from "./uri_signer.ts";
 
 const ffmpeg = await hasFfmpeg();
@@ -187,4 +188,24 @@ Deno.test({
     assertMatch(track.playlist("fmp4"), /s2\.m4s/);
     assert(track.fmp4Segment(2) !== undefined, "a new request does");
   },
+});
+
+Deno.test("fMP4: parts that cannot be remuxed are not awaited or listed; the TS ones are", () => {
+  const { stream, track } = setup();
+  track.wantFmp4();
+  // Timed MPEG-TS with no H.264 NAL unit in it: parts for MPEG-TS, nothing to remux.
+  for (let index = 0; index < 8; index++) {
+    stream.pushPart({
+      type: "P",
+      seq: 0,
+      part: index,
+      time: 1_700_000_000_000 + index * 33,
+      independent: index === 0 || undefined,
+    }, tinyTs(126000 + index * 3000, index === 0));
+  }
+  assert(track.has(0, 0), "the MPEG-TS part 0 exists");
+  assert(!track.has(0, 0, "fmp4"), "the fMP4 playlist does not list it: its waiters wait on");
+  assertMatch(track.playlist("ts"), /#EXT-X-PART:[^\n]*p0\.0\.ts/);
+  assert(!track.playlist("fmp4").includes("#EXT-X-PART:"), "no fMP4 part listed");
+  assertEquals(track.fmp4Part(0, 0), undefined);
 });

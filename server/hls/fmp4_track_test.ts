@@ -209,3 +209,31 @@ Deno.test("fMP4: parts that cannot be remuxed are not awaited or listed; the TS 
   assert(!track.playlist("fmp4").includes("#EXT-X-PART:"), "no fMP4 part listed");
   assertEquals(track.fmp4Part(0, 0), undefined);
 });
+
+Deno.test({
+  name:
+    "fMP4 from a stream's first frame: parts wait for the first AAC frame, the init has both tracks",
+  ignore: !ffmpeg,
+  async fn() {
+    const fragments = await tsFragments({ seconds: 6, fragmentSeconds: 2 });
+    const { stream, track } = setup();
+    track.wantFmp4(); // before the stream has anything: no track is known yet
+    push(stream, 0, fragments[0], 0, 30);
+    const text = track.playlist("fmp4");
+    const map = /#EXT-X-MAP:URI="(init-[0-9a-f]{16}\.mp4)/.exec(text)![1];
+    const moov = readBoxes(track.fmp4Init(map)!)[1];
+    assertEquals(readBoxes(moov.payload).filter((box) => box.type === "trak").length, 2);
+    assertEquals(
+      text.match(/#EXT-X-PART:/g)?.length,
+      track.playlist("ts").match(/#EXT-X-PART:/g)?.length,
+      "every part listed once the init is known",
+    );
+    push(stream, 0, fragments[0], 30);
+    push(stream, 1, fragments[1]);
+    assertEquals(
+      track.playlist("fmp4").match(/#EXT-X-MAP/g)?.length,
+      1,
+      "one init for both segments",
+    );
+  },
+});

@@ -8,9 +8,12 @@
  * the codec configuration): a new SPS, PPS or AAC configuration gives a new `EXT-X-MAP` URI.
  *
  * A segment's init is made from its first part, with the tracks of the segment before for a track
- * that has no sample in that part yet (AAC frames come in bursts). A later part with a track the
- * init lacks, or a part that cannot be remuxed, leaves the segment without fMP4 parts (it is then
- * listed whole, remuxed whole).
+ * that has no sample in that part yet (AAC frames come in bursts). When the program declares a
+ * track of which no configuration is known yet (a new stream's first frames, before its first
+ * AAC frame), the segment's parts wait, unlisted, for the part that brings it, so the init
+ * describes every track from the start (a player cannot add a track to a running stream). A later
+ * part with a track the init lacks, or a part that cannot be remuxed, leaves the segment without
+ * fMP4 parts (it is then listed whole, remuxed whole).
  *
  * @example
  * ```ts ignore
@@ -85,7 +88,15 @@ export class Fmp4Variant {
     this.#interval = entry.remuxer.frameInterval;
     if (piece === null) return this.#break(entry);
     if (entry.config === undefined) {
-      this.#setInit(entry, piece.config);
+      const config = this.#merged(piece.config);
+      // The init is made once every declared track has a configuration (until then the
+      // segment's parts are remuxed but not listed).
+      if (
+        (!piece.declared.video || config.video !== undefined) &&
+        (!piece.declared.audio || config.audio !== undefined)
+      ) {
+        this.#setInit(entry, config);
+      }
     } else if (!hasAll(entry.config, piece.config)) {
       return this.#break(entry);
     }
@@ -101,7 +112,7 @@ export class Fmp4Variant {
   ): void {
     const entry = this.#entries.get(msn);
     if (
-      entry !== undefined && !entry.broken && parts !== null &&
+      entry !== undefined && !entry.broken && entry.config !== undefined && parts !== null &&
       entry.parts.length === parts.length &&
       parts.length > 0
     ) {
@@ -151,6 +162,7 @@ export class Fmp4Variant {
   hasParts(msn: number, count: number): boolean {
     const entry = this.#entries.get(msn);
     if (entry === undefined) return count === 0;
+    if (entry.config === undefined) return count === 0; // waiting for its init's tracks
     return !entry.broken && entry.parts.length >= count;
   }
 
@@ -186,13 +198,18 @@ export class Fmp4Variant {
     return total;
   }
 
+  /** `found`, with the tracks known from before for those it has no configuration of. */
+  #merged(found: TrackConfig): TrackConfig {
+    const config: TrackConfig = {};
+    const video = found.video ?? this.#config.video;
+    const audio = found.audio ?? this.#config.audio;
+    if (video !== undefined) config.video = video;
+    if (audio !== undefined) config.audio = audio;
+    return config;
+  }
+
   #setInit(entry: Entry, found: TrackConfig): void {
-    const config: TrackConfig = {
-      video: found.video ?? this.#config.video,
-      audio: found.audio ?? this.#config.audio,
-    };
-    if (config.video === undefined) delete config.video;
-    if (config.audio === undefined) delete config.audio;
+    const config = this.#merged(found);
     this.#config = config;
     const bytes = initSegment(config);
     const name = initName(bytes);

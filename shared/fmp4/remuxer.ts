@@ -39,6 +39,8 @@ export interface Fmp4Piece {
   bytes: Uint8Array;
   /** The tracks its samples belong to (what its init segment describes). */
   config: TrackConfig;
+  /** The tracks the program declares (that the remuxer takes: H.264 video, AAC audio). */
+  declared: { video: boolean; audio: boolean };
 }
 
 /** Ticks from `from` to `to` across the 33-bit wrap. */
@@ -85,7 +87,7 @@ export class TsToFmp4 {
     const config: TrackConfig = {};
     if (this.#video !== undefined) config.video = this.#video;
     if (this.#audio !== undefined) config.audio = this.#audio;
-    return { bytes: mediaFragment(sequence, runs), config };
+    return { bytes: mediaFragment(sequence, runs), config, declared: this.#demuxer.declared };
   }
 
   #videoRun(units: VideoUnit[], durationSeconds: number | undefined): TrackRun | null {

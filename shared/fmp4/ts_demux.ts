@@ -84,6 +84,14 @@ export class TsDemuxer {
   #pending = new Map<number, Pending>();
   #out: Demuxed = { video: [], audio: [] };
 
+  /** The tracks the program's PMT declares that the demuxer reads (H.264 video, AAC audio). */
+  get declared(): { video: boolean; audio: boolean } {
+    return {
+      video: this.#program.video?.type === StreamType.H264,
+      audio: this.#program.audio?.type === StreamType.AAC_ADTS,
+    };
+  }
+
   /** Reads the packets of `data` (whole 188-byte packets; stops at a lost sync). */
   push(data: Uint8Array): void {
     for (let offset = 0; offset + TS_PACKET_SIZE <= data.byteLength; offset += TS_PACKET_SIZE) {

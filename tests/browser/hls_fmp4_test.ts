@@ -48,7 +48,7 @@ Deno.test({
       );
       const record = await readHlsRecord(page);
       assertEquals(record.fatal, [], "no fatal error");
-      assertEquals(record.errors, [], "no error");
+      assertEquals(record.errors, [], `no error (${record.errorContext.join("; ")})`);
       assert(record.played >= 10, `played ${record.played} s`);
       assertEquals(record.partTarget, 0.25, "the node's part target");
       assert(record.canBlockReload, "blocking reloads");

@@ -22,12 +22,16 @@ export function hlsPageHtml(playlist: string): string {
 <video id="video" muted autoplay playsinline></video>
 <script src="/hls.min.js"></script>
 <script>
-const record = { errors: [], fatal: [], parts: 0, fragments: 0, played: 0, latency: null, partTarget: null, mp4: 0, ts: 0 };
+const record = { errors: [], fatal: [], parts: 0, fragments: 0, played: 0, latency: null, partTarget: null, mp4: 0, ts: 0, errorContext: [] };
 window.watch = record;
 const video = document.getElementById("video");
 const hls = new Hls({ lowLatencyMode: true, enableWorker: true });
 hls.on(Hls.Events.ERROR, (_, data) => {
   (data.fatal ? record.fatal : record.errors).push(data.type + ": " + data.details);
+  const buffered = video.buffered.length ? video.buffered.end(video.buffered.length - 1) : 0;
+  record.errorContext.push(data.details + " at " + video.currentTime.toFixed(2) + " s, buffered to " +
+    buffered.toFixed(2) + " s, latency " + (hls.latency ?? 0).toFixed(2) + " s, part " +
+    (data.frag ? data.frag.sn + (data.part ? "." + data.part.index : "") : "-") + ", wall " + Date.now() % 100000);
 });
 hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
   if (data.part) record.parts++; else record.fragments++;
@@ -57,6 +61,8 @@ export interface HlsRecord {
   errors: string[];
   /** Fatal hls.js errors. */
   fatal: string[];
+  /** Each error with where playback was (time, buffer end, latency, fragment), for messages. */
+  errorContext: string[];
   /** Parts loaded. */
   parts: number;
   /** Whole segments loaded. */

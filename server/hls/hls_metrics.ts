@@ -15,11 +15,11 @@ import client from "prom-client";
 const PREFIX = "hlswscdn_hls_";
 
 /** Kinds of HLS requests. */
-export type HlsRequestKind = "playlist" | "multivariant" | "segment" | "part" | "other";
+export type HlsRequestKind = "playlist" | "multivariant" | "segment" | "part" | "init" | "other";
 
 /** Counters of the HLS wing. */
 export class HlsMetrics {
-  /** Requests by kind (`playlist`, `multivariant`, `segment`, `part`, `other`) and status. */
+  /** Requests by kind (`playlist`, `multivariant`, `segment`, `part`, `init`, `other`) and status. */
   readonly requests: client.Counter<"kind" | "status">;
   /** Body bytes sent by kind. */
   readonly bytes: client.Counter<"kind">;
@@ -29,6 +29,10 @@ export class HlsMetrics {
   readonly waiting: client.Gauge;
   /** Streams served as HLS now. */
   readonly tracks: client.Gauge;
+  /** Streams with an fMP4 copy now. */
+  readonly fmp4Tracks: client.Gauge;
+  /** Bytes held by the fMP4 copies now. */
+  readonly fmp4Bytes: client.Gauge;
 
   /** Registers the counters in `registry`. */
   constructor(registry: client.Registry) {
@@ -59,6 +63,16 @@ export class HlsMetrics {
     this.tracks = new client.Gauge({
       name: `${PREFIX}tracks`,
       help: "Streams served as HLS now.",
+      registers,
+    });
+    this.fmp4Tracks = new client.Gauge({
+      name: `${PREFIX}fmp4_tracks`,
+      help: "Streams with an fMP4 copy now (wanted in the last 30 s).",
+      registers,
+    });
+    this.fmp4Bytes = new client.Gauge({
+      name: `${PREFIX}fmp4_bytes`,
+      help: "Bytes held by the fMP4 copies of the HLS streams now.",
       registers,
     });
   }

@@ -3,7 +3,9 @@
  * (`/hls/<stream id>/index.m3u8?token=<pull token>`, with blocking reloads `_HLS_msn`/`_HLS_part`),
  * the multivariant playlist of a rendition group (`/hls/<group>/master.m3u8?token=`), and the
  * signed segments and parts the playlists list (`s<msn>.ts`, `p<msn>.<part>.ts`, beside the
- * playlist). Answers: 403 with a one-line reason for a bad, expired or other-stream token, a bad
+ * playlist). The same in fragmented MP4 (CMAF), for Apple's low-latency players:
+ * `index.mp4.m3u8`, `master.mp4.m3u8`, `s<msn>.m4s`, `p<msn>.<part>.m4s` and `init-<hash>.mp4`
+ * (the copy is made while wanted, see `fmp4_variant.ts`). Answers: 403 with a one-line reason for a bad, expired or other-stream token, a bad
  * or expired media signature or a page origin not allowed; 404 for an unknown stream or file;
  * 400 for a malformed blocking request; 503 when a blocked request waited three target durations.
  * CORS headers on every answer; media cacheable, playlists not. Nothing here logs a token or a
@@ -28,7 +30,7 @@ import { OriginPolicy } from "../limits/origin_policy.ts";
 import type { SourceChain } from "../sources/chain.ts";
 import type { TokenVerifier } from "../token_verifier.ts";
 import { HlsMetrics, type HlsRequestKind } from "./hls_metrics.ts";
-import type { HlsTrack } from "./hls_track.ts";
+import type { HlsFormat, HlsTrack } from "./hls_track.ts";
 import { HlsTracks } from "./hls_tracks.ts";
 import { multivariantPlaylist, type VariantEntry } from "./playlist.ts";
 import { PullCheck } from "./pull_check.ts";
@@ -50,8 +52,11 @@ export interface HlsServiceOptions {
 
 const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
 const MEDIA_TYPE = "video/mp2t";
-const SEGMENT = /^s(\d{1,15})\.ts$/;
-const PART = /^p(\d{1,15})\.(\d{1,6})\.ts$/;
+const MP4_TYPE = "video/mp4";
+const SEGMENT = /^s(\d{1,15})\.(ts|m4s)$/;
+const PART = /^p(\d{1,15})\.(\d{1,6})\.(ts|m4s)$/;
+const INIT = /^init-[0-9a-f]{16}\.mp4$/;
+const MEDIA_CACHE = "public, max-age=60, immutable";
 
 /** A request's answer before the common headers. */
 interface Answer {
@@ -84,7 +89,10 @@ export class HlsService {
   #signer: UriSigner;
   #pull: PullCheck;
   #origins: OriginPolicy;
-  #playlistBytes = new WeakMap<HlsTrack, { version: number; bytes: Uint8Array }>();
+  #playlistBytes = {
+    ts: new WeakMap<HlsTrack, { version: number; bytes: Uint8Array }>(),
+    fmp4: new WeakMap<HlsTrack, { version: number; bytes: Uint8Array }>(),
+  };
 
   /** Creates the wing (and the clock of its tracks). */
   constructor(options: HlsServiceOptions) {
@@ -161,14 +169,21 @@ export class HlsService {
       return null;
     }
     if (!isValidStreamId(id)) return null;
-    if (file === "index.m3u8") return { kind: "playlist", id, file };
-    if (file === "master.m3u8") return { kind: "multivariant", id, file };
+    if (file === "index.m3u8") return { kind: "playlist", id, file, format: "ts" };
+    if (file === "index.mp4.m3u8") return { kind: "playlist", id, file, format: "fmp4" };
+    if (file === "master.m3u8") return { kind: "multivariant", id, file, format: "ts" };
+    if (file === "master.mp4.m3u8") return { kind: "multivariant", id, file, format: "fmp4" };
     const segment = SEGMENT.exec(file);
-    if (segment !== null) return { kind: "segment", id, file, msn: Number(segment[1]) };
+    if (segment !== null) {
+      const format = segment[2] === "ts" ? "ts" : "fmp4";
+      return { kind: "segment", id, file, format, msn: Number(segment[1]) };
+    }
     const part = PART.exec(file);
     if (part !== null) {
-      return { kind: "part", id, file, msn: Number(part[1]), part: Number(part[2]) };
+      const format = part[3] === "ts" ? "ts" : "fmp4";
+      return { kind: "part", id, file, format, msn: Number(part[1]), part: Number(part[2]) };
     }
+    if (INIT.test(file)) return { kind: "init", id, file, format: "fmp4" };
     return null;
   }
 
@@ -177,18 +192,19 @@ export class HlsService {
       case "playlist": {
         const reason = await this.#pull.reason(route.id, query.get("token") ?? "");
         if (reason !== null) return plain(403, reason);
-        return await this.#playlist(await this.tracks.get(route.id), query, signal);
+        return await this.#playlist(await this.tracks.get(route.id), route.format, query, signal);
       }
       case "multivariant": {
         const token = query.get("token") ?? "";
         const reason = await this.#pull.reason(route.id, token);
         if (reason !== null) return plain(403, reason);
-        return await this.#multivariant(route.id, token);
+        return await this.#multivariant(route.id, route.format, token);
       }
       default: {
         const reason = this.#signer.verify(route.id, route.file, query);
         if (reason !== null) return plain(403, reason);
         const track = await this.tracks.get(route.id);
+        if (route.format === "fmp4") return await this.#fmp4Media(track, route, signal);
         return route.kind === "segment"
           ? this.#media(track.segment(route.msn!))
           : await this.#part(track, route.msn!, route.part!, signal);
@@ -196,7 +212,12 @@ export class HlsService {
     }
   }
 
-  async #playlist(track: HlsTrack, query: URLSearchParams, signal: AbortSignal): Promise<Answer> {
+  async #playlist(
+    track: HlsTrack,
+    format: HlsFormat,
+    query: URLSearchParams,
+    signal: AbortSignal,
+  ): Promise<Answer> {
     const msnText = query.get("_HLS_msn");
     const partText = query.get("_HLS_part");
     let msn: number | undefined;
@@ -218,9 +239,13 @@ export class HlsService {
     }
     const ready = msn === undefined
       ? (t: HlsTrack) => t.lastComplete >= 0 || t.ended !== null
-      : (t: HlsTrack) => t.has(msn, part);
+      : (t: HlsTrack) => t.has(msn, part, format);
+    if (format === "fmp4") track.wantFmp4(); // the copy's parts are what the test waits for
     if (!ready(track)) {
-      const key = msn === undefined ? "any" : `${msn}.${part ?? ""}`;
+      // Waiters of one key share one test: the formats wait under keys of their own.
+      const key = `${format === "fmp4" ? "f" : ""}${
+        msn === undefined ? "any" : `${msn}.${part ?? ""}`
+      }`;
       const ok = await track.waiters.wait(key, ready, track.waitTimeoutMs, signal);
       this.metrics.blockedWaits.inc({ outcome: waitOutcome(ok, signal) });
       if (!ok) {
@@ -229,45 +254,69 @@ export class HlsService {
         });
       }
     }
-    return { status: 200, body: this.#bytes(track), type: PLAYLIST_TYPE, cache: "no-cache" };
+    if (format === "fmp4" && track.fmp4Supported === false) return unsupported();
+    return {
+      status: 200,
+      body: this.#bytes(track, format),
+      type: PLAYLIST_TYPE,
+      cache: "no-cache",
+    };
   }
 
-  #bytes(track: HlsTrack): Uint8Array {
-    const cached = this.#playlistBytes.get(track);
+  #bytes(track: HlsTrack, format: HlsFormat): Uint8Array {
+    // The fMP4 copy starts (or is kept) before the version is read: starting it is an update.
+    if (format === "fmp4") track.wantFmp4();
+    const cache = this.#playlistBytes[format];
+    const cached = cache.get(track);
     if (cached !== undefined && cached.version === track.version) return cached.bytes;
-    const bytes = encoder.encode(track.playlist());
-    this.#playlistBytes.set(track, { version: track.version, bytes });
+    const bytes = encoder.encode(track.playlist(format));
+    cache.set(track, { version: track.version, bytes });
     return bytes;
   }
 
-  #media(data: Uint8Array | undefined): Answer {
+  #media(data: Uint8Array | undefined, type = MEDIA_TYPE): Answer {
     if (data === undefined) return plain(404, "this segment is not (or no longer) on this node");
-    return {
-      status: 200,
-      body: data,
-      type: MEDIA_TYPE,
-      cache: "public, max-age=60, immutable",
-    };
+    return { status: 200, body: data, type, cache: MEDIA_CACHE };
+  }
+
+  async #fmp4Media(track: HlsTrack, route: Route, signal: AbortSignal): Promise<Answer> {
+    if (track.fmp4Supported === false) return unsupported();
+    track.wantFmp4();
+    if (route.kind === "init") return this.#media(track.fmp4Init(route.file), MP4_TYPE);
+    if (route.kind === "segment") return this.#media(track.fmp4Segment(route.msn!), MP4_TYPE);
+    const msn = route.msn!;
+    const index = route.part!;
+    if (track.part(msn, index) === undefined && track.mayCome(msn, index)) {
+      await this.#partWait(track, msn, index, signal);
+    }
+    const part = track.fmp4Part(msn, index);
+    if (part === undefined) return plain(404, "this part is not (or no longer) on this node");
+    return this.#media(part, MP4_TYPE);
+  }
+
+  /** A preload hint: waits until part `index` of segment `msn` exists or cannot come. */
+  async #partWait(track: HlsTrack, msn: number, index: number, signal: AbortSignal): Promise<void> {
+    const ok = await track.waiters.wait(
+      `p${msn}.${index}`,
+      (t) => t.part(msn, index) !== undefined || !t.mayCome(msn, index),
+      track.waitTimeoutMs,
+      signal,
+    );
+    this.metrics.blockedWaits.inc({ outcome: waitOutcome(ok, signal) });
   }
 
   async #part(track: HlsTrack, msn: number, index: number, signal: AbortSignal): Promise<Answer> {
     let part = track.part(msn, index);
     if (part === undefined && track.mayCome(msn, index)) {
       // A preload hint: answered once the part exists.
-      const ok = await track.waiters.wait(
-        `p${msn}.${index}`,
-        (t) => t.part(msn, index) !== undefined || !t.mayCome(msn, index),
-        track.waitTimeoutMs,
-        signal,
-      );
-      this.metrics.blockedWaits.inc({ outcome: waitOutcome(ok, signal) });
+      await this.#partWait(track, msn, index, signal);
       part = track.part(msn, index);
     }
     if (part === undefined) return plain(404, "this part is not (or no longer) on this node");
     return this.#media(part.data);
   }
 
-  async #multivariant(group: string, token: string): Promise<Answer> {
+  async #multivariant(group: string, format: HlsFormat, token: string): Promise<Answer> {
     const renditions = this.#options.knownStreams()
       .map((id) => parseRenditionId(id))
       .filter((id) => id !== null && id.group === group);
@@ -281,7 +330,9 @@ export class HlsService {
       const sample = track?.sample;
       const measured = track?.bandwidth ?? 0;
       variants.push({
-        uri: `${name}/index.m3u8${token ? `?token=${encodeURIComponent(token)}` : ""}`,
+        uri: `${name}/${format === "fmp4" ? "index.mp4.m3u8" : "index.m3u8"}${
+          token ? `?token=${encodeURIComponent(token)}` : ""
+        }`,
         bandwidth: measured > 0 ? measured : ((rendition!.kbps ?? 1000) + 128) * 1000,
         resolution: `${rendition!.width}x${rendition!.height}`,
         frameRate: rendition!.fps,
@@ -309,6 +360,11 @@ export class HlsService {
   }
 }
 
+/** The answer for fMP4 of a stream whose codecs the remuxer does not take. */
+function unsupported(): Answer {
+  return plain(404, "fMP4 is offered for H.264 video and AAC audio only; use index.m3u8 (MPEG-TS)");
+}
+
 /** How a blocked request ended: `ready`, `timeout`, or `aborted` (the client went away). */
 function waitOutcome(ready: boolean, signal: AbortSignal): string {
   return ready ? "ready" : signal.aborted ? "aborted" : "timeout";
@@ -321,6 +377,8 @@ interface Route {
   id: string;
   /** The file name. */
   file: string;
+  /** MPEG-TS or fMP4. */
+  format: HlsFormat;
   msn?: number;
   part?: number;
 }

@@ -3,7 +3,9 @@
  * the stream's fragments as segments, groups the parts of the fragment in progress into HLS parts
  * (`part_grouper.ts`), and renders the media playlist once per update (the text is shared by every
  * request until the next update). Media sequence numbers are the stream's fragment `seq`.
- * Blocked requests wait on it (`waiters.ts`).
+ * Blocked requests wait on it (`waiters.ts`). While fMP4 is wanted (`wantFmp4`), it also keeps an
+ * {@linkcode Fmp4Variant} of its window, fed as parts close and fragments complete, and renders
+ * the fMP4 playlist from the same segments and parts (same numbers, same durations).
  *
  * A gap in the numbers (a fragment the node never got) or numbers that go back (a restarted
  * stream) empties the window and marks a discontinuity, so the playlist's numbers always follow
@@ -21,8 +23,11 @@
 import type { Fragment, Part } from "../fragment.ts";
 import type { StreamEnd } from "../stream_end.ts";
 import type { StreamSubscriber } from "../stream_subscriber.ts";
+import { detectCodecs } from "../../shared/mpegts/codecs.ts";
+import { StreamType } from "../../shared/mpegts/psi.ts";
+import { Fmp4Variant } from "./fmp4_variant.ts";
 import { type HlsPart, PartGrouper } from "./part_grouper.ts";
-import { mediaPlaylist, type PlaylistSegment } from "./playlist.ts";
+import { fmp4Format, type MediaFormat, mediaPlaylist, type PlaylistSegment } from "./playlist.ts";
 import { PtsReader } from "./pts_reader.ts";
 import type { UriSigner } from "./uri_signer.ts";
 import { Waiters } from "./waiters.ts";
@@ -35,7 +40,12 @@ export interface HlsTrackOptions {
   segments: number;
   /** Signs the media URIs. */
   signer: UriSigner;
+  /** The fMP4 copy is dropped after this long without an fMP4 request, ms. @default 30000 */
+  fmp4IdleMs?: number;
 }
+
+/** The media formats a track's playlist comes in. */
+export type HlsFormat = "ts" | "fmp4";
 
 /** A complete segment. */
 interface Segment extends PlaylistSegment {
@@ -71,6 +81,10 @@ export class HlsTrack implements StreamSubscriber {
   #targetDuration = 1;
   #discontinuityPending = false;
   #playlist: string | null = null;
+  #fmp4Playlist: string | null = null;
+  #fmp4: Fmp4Variant | null = null;
+  #fmp4Wanted = 0;
+  #fmp4Supported: boolean | undefined;
   #version = 0;
   /** Wall clock of the last update (`performance.now()`). */
   lastUpdate = performance.now();
@@ -133,35 +147,118 @@ export class HlsTrack implements StreamSubscriber {
     return this.#current?.msn ?? this.lastComplete;
   }
 
-  /** Whether a playlist with segment `msn` complete (or, with `part`, that part of it) exists. */
-  has(msn: number, part?: number): boolean {
+  /**
+   * Whether a playlist with segment `msn` complete (or, with `part`, that part of it) exists; for
+   * `fmp4`, a part counts once the fMP4 playlist lists it (a segment whose parts could not be
+   * remuxed is awaited whole).
+   */
+  has(msn: number, part?: number, format: HlsFormat = "ts"): boolean {
     if (this.#ended !== null) return true;
     if (this.lastComplete >= msn) return true;
     const current = this.#current;
     if (current === null || part === undefined) return false;
     if (current.msn > msn) return true;
-    return current.msn === msn && current.grouper.parts.length > part;
+    if (current.msn !== msn || current.grouper.parts.length <= part) return false;
+    return format === "ts" || this.#fmp4 === null || this.#fmp4.hasParts(msn, part + 1);
   }
 
-  /** The media playlist now (rendered at most once per update). */
-  playlist(): string {
-    return this.#playlist ??= this.#render();
+  /** The media playlist now, in `format` (each rendered at most once per update). */
+  playlist(format: HlsFormat = "ts"): string {
+    if (format === "ts") return this.#playlist ??= this.#render();
+    const fmp4 = this.wantFmp4();
+    return this.#fmp4Playlist ??= this.#render(fmp4);
   }
 
-  #render(): string {
+  /**
+   * Whether the stream can be served as fMP4: its video is H.264 and its audio AAC (either may be
+   * absent). Undefined before the first segment.
+   */
+  get fmp4Supported(): boolean | undefined {
+    if (this.#fmp4Supported === undefined && this.#sample !== undefined) {
+      const codecs = detectCodecs(this.#sample);
+      this.#fmp4Supported = codecs !== null &&
+        (codecs.videoStreamType === undefined || codecs.videoStreamType === StreamType.H264) &&
+        (codecs.audioStreamType === undefined || codecs.audioStreamType === StreamType.AAC_ADTS);
+    }
+    return this.#fmp4Supported;
+  }
+
+  /**
+   * Marks fMP4 as wanted now and returns the copy, starting it when there is none: the window's
+   * segments and held parts are remuxed at once, later ones as they come.
+   */
+  wantFmp4(): Fmp4Variant {
+    this.#fmp4Wanted = performance.now();
+    if (this.#fmp4 !== null) return this.#fmp4;
+    const fmp4 = this.#fmp4 = new Fmp4Variant();
+    const newest = this.#segments.at(-1);
+    if (newest !== undefined) fmp4.learn(newest.data, newest.duration);
+    for (const segment of this.#segments) {
+      for (const part of segment.parts ?? []) fmp4.addPart(segment.msn, part);
+      fmp4.addSegment(segment.msn, segment.data, segment.duration, segment.parts);
+    }
+    const current = this.#current;
+    if (current !== null) {
+      for (const part of current.grouper.parts) fmp4.addPart(current.msn, part);
+    }
+    this.#prune();
+    this.#fmp4Playlist = null;
+    this.#version++; // a playlist cached for an earlier copy is stale
+    return fmp4;
+  }
+
+  /** Whether the fMP4 copy is being made. */
+  get fmp4Active(): boolean {
+    return this.#fmp4 !== null;
+  }
+
+  /** Bytes held by the fMP4 copy (0 without one). */
+  get fmp4Bytes(): number {
+    return this.#fmp4?.bytes ?? 0;
+  }
+
+  /** Drops the fMP4 copy when no fMP4 request came for the idle period (the clock calls it). */
+  sweepFmp4(now: number): void {
+    if (this.#fmp4 === null) return;
+    if (now - this.#fmp4Wanted <= (this.#options.fmp4IdleMs ?? 30_000)) return;
+    this.#fmp4 = null;
+    this.#fmp4Playlist = null;
+  }
+
+  #render(fmp4?: Fmp4Variant): string {
     const newest = this.lastComplete;
     const current = this.#current;
+    let format: MediaFormat | undefined;
+    let segments: readonly PlaylistSegment[] = this.#segments;
+    let currentParts = current === null || current.grouper.broken ? null : current.grouper.parts;
+    if (fmp4 !== undefined) {
+      format = fmp4Format((msn) => fmp4.map(msn));
+      // Parts are listed where the copy has all of them.
+      segments = this.#segments.map((segment) => ({
+        ...segment,
+        parts: segment.parts !== null && fmp4.hasParts(segment.msn, segment.parts.length)
+          ? segment.parts
+          : null,
+      }));
+      if (
+        current !== null && currentParts !== null &&
+        !fmp4.hasParts(current.msn, currentParts.length)
+      ) {
+        currentParts = null;
+      }
+    }
     return mediaPlaylist({
+      format,
       targetDuration: this.#targetDuration,
       partTarget: this.#options.partTarget,
       discontinuitySequence: this.#discontinuitySequence,
       ended: this.#ended !== null,
-      segments: this.#segments,
+      segments,
       current: current === null ? null : {
         msn: current.msn,
         time: current.time,
         discontinuity: current.discontinuity,
-        parts: current.grouper.broken ? null : current.grouper.parts,
+        parts: currentParts,
       },
       partsFrom: newest - PART_SEGMENTS + 1,
       query: (name) => this.#options.signer.sign(this.id, name),
@@ -171,6 +268,21 @@ export class HlsTrack implements StreamSubscriber {
   /** The bytes of segment `msn`, if listed. */
   segment(msn: number): Uint8Array | undefined {
     return this.#segments.find((segment) => segment.msn === msn)?.data;
+  }
+
+  /** Segment `msn` as fMP4, if listed and the copy is being made. */
+  fmp4Segment(msn: number): Uint8Array | undefined {
+    return this.#fmp4?.segment(msn);
+  }
+
+  /** Part `index` of segment `msn` as fMP4, if it exists and the copy is being made. */
+  fmp4Part(msn: number, index: number): Uint8Array | undefined {
+    return this.part(msn, index) === undefined ? undefined : this.#fmp4?.part(msn, index);
+  }
+
+  /** An init segment of the fMP4 copy, by file name. */
+  fmp4Init(name: string): Uint8Array | undefined {
+    return this.#fmp4?.init(name);
   }
 
   /** Part `index` of segment `msn`, if it exists (and is recent enough to be listed). */
@@ -190,6 +302,7 @@ export class HlsTrack implements StreamSubscriber {
 
   #updated(): void {
     this.#playlist = null;
+    this.#fmp4Playlist = null;
     this.#version++;
     this.lastUpdate = performance.now();
     this.waiters.release(this);
@@ -220,6 +333,7 @@ export class HlsTrack implements StreamSubscriber {
   abortFragment(seq: number): void {
     if (this.#current?.msn !== seq) return;
     this.#current = null;
+    this.#fmp4?.drop(seq);
     this.#updated();
   }
 
@@ -263,6 +377,7 @@ export class HlsTrack implements StreamSubscriber {
       fragmentDuration: info.duration,
     });
     if (info.last) this.#lastPartSeconds = current.grouper.lastPartSeconds;
+    for (const hlsPart of closed) this.#fmp4?.addPart(current.msn, hlsPart);
     return closed.length > 0 || current.grouper.broken;
   }
 
@@ -293,5 +408,13 @@ export class HlsTrack implements StreamSubscriber {
     // Parts of older segments are neither listed nor kept.
     const oldest = this.#segments.length - PART_SEGMENTS - 1;
     if (oldest >= 0) this.#segments[oldest].parts = null;
+    this.#fmp4?.addSegment(segment.msn, segment.data, segment.duration, segment.parts);
+    this.#prune();
+  }
+
+  #prune(): void {
+    const first = this.#segments[0]?.msn;
+    if (first === undefined) return;
+    this.#fmp4?.prune(first, this.lastComplete - PART_SEGMENTS + 1);
   }
 }

@@ -4,7 +4,8 @@
  * and attaches an {@linkcode HlsTrack} to it. A track no request asked for during the inactivity
  * period is detached (a relay then closes after its own inactivity period); an ended one is kept
  * a few seconds for the clients that reload to see `EXT-X-ENDLIST`. One clock for all tracks
- * sweeps them and their blocked requests: no request has a timer of its own.
+ * sweeps them, their blocked requests and their fMP4 copies (dropped when no longer wanted): no
+ * request has a timer of its own.
  *
  * @example
  * ```ts ignore
@@ -121,8 +122,15 @@ export class HlsTracks {
     const now = performance.now();
     const idleMs = this.#options.config.inactivitySeconds * 1000;
     let waiting = 0;
+    let fmp4Tracks = 0;
+    let fmp4Bytes = 0;
     for (const [id, entry] of this.#entries) {
       entry.track.waiters.sweep(now);
+      entry.track.sweepFmp4(now);
+      if (entry.track.fmp4Active) {
+        fmp4Tracks++;
+        fmp4Bytes += entry.track.fmp4Bytes;
+      }
       waiting += entry.track.waiters.size;
       if (entry.track.ended !== null) entry.endedAt ??= now;
       if (
@@ -133,6 +141,8 @@ export class HlsTracks {
       }
     }
     this.#options.metrics.waiting.set(waiting);
+    this.#options.metrics.fmp4Tracks.set(fmp4Tracks);
+    this.#options.metrics.fmp4Bytes.set(fmp4Bytes);
   }
 
   /** Detaches every track and stops the clock. */

@@ -2,7 +2,8 @@
  * The text of HLS playlists, as pure functions of what a track holds: the media playlist
  * (RFC 8216 with the Low-Latency extensions of draft-pantos-hls-rfc8216bis: `EXT-X-PART-INF`,
  * `EXT-X-SERVER-CONTROL`, `EXT-X-PART`, `EXT-X-PRELOAD-HINT`) and the multivariant playlist of a
- * rendition group. URIs are relative (`s<msn>.ts`, `p<msn>.<part>.ts`), each with the query the
+ * rendition group. URIs are relative (`s<msn>.ts`, `p<msn>.<part>.ts`; for the fMP4 variant
+ * `s<msn>.m4s`, `p<msn>.<part>.m4s` and an `EXT-X-MAP` init segment), each with the query the
  * caller signs it with.
  *
  * @example
@@ -65,6 +66,33 @@ export interface MediaPlaylistInput {
   partsFrom: number;
   /** The signed query of a media file name (`s7.ts`, `p7.2.ts`). */
   query(name: string): string;
+  /** Media file names and init segments; MPEG-TS names (and no `EXT-X-MAP`) when absent. */
+  format?: MediaFormat;
+}
+
+/** How a playlist names its media: the MPEG-TS names, or fMP4 ones with an init per segment. */
+export interface MediaFormat {
+  /** The file name of segment `msn`. */
+  segment(msn: number): string;
+  /** The file name of part `index` of segment `msn`. */
+  part(msn: number, index: number): string;
+  /**
+   * The init segment's file name for segment `msn`: an `EXT-X-MAP` is written before the first
+   * segment, where the name changes, and after each discontinuity.
+   */
+  map?(msn: number): string | undefined;
+}
+
+/** The MPEG-TS names. */
+export const TS_FORMAT: MediaFormat = { segment: segmentName, part: partName };
+
+/** The fMP4 names (`s7.m4s`, `p7.2.m4s`), with init segments from `map`. */
+export function fmp4Format(map: (msn: number) => string | undefined): MediaFormat {
+  return {
+    segment: (msn) => `s${msn}.m4s`,
+    part: (msn, index) => `p${msn}.${index}.m4s`,
+    map,
+  };
 }
 
 /** Seconds with at most 5 decimals (what `EXTINF` and `DURATION` carry). */
@@ -111,13 +139,20 @@ export function mediaPlaylist(input: MediaPlaylistInput): string {
     }`,
     `#EXT-X-PART-INF:PART-TARGET=${seconds(input.partTarget)}`,
   ];
+  const format = input.format ?? TS_FORMAT;
+  let map: string | undefined;
   const head = (segment: PlaylistSegment | PlaylistCurrent) => {
     if (segment.discontinuity) lines.push("#EXT-X-DISCONTINUITY");
+    const name = format.map?.(segment.msn);
+    if (name !== undefined && (name !== map || segment.discontinuity)) {
+      lines.push(`#EXT-X-MAP:URI="${name}?${input.query(name)}"`);
+      map = name;
+    }
     if (segment.time !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${isoDate(segment.time)}`);
   };
   const parts = (msn: number, list: readonly HlsPart[]) => {
     for (const part of list) {
-      const name = partName(msn, part.index);
+      const name = format.part(msn, part.index);
       lines.push(
         `#EXT-X-PART:DURATION=${seconds(part.duration)},URI="${name}?${input.query(name)}"${
           part.independent ? ",INDEPENDENT=YES" : ""
@@ -128,7 +163,7 @@ export function mediaPlaylist(input: MediaPlaylistInput): string {
   for (const segment of input.segments) {
     head(segment);
     if (segment.parts !== null && segment.msn >= input.partsFrom) parts(segment.msn, segment.parts);
-    const name = segmentName(segment.msn);
+    const name = format.segment(segment.msn);
     lines.push(`#EXTINF:${seconds(segment.duration)},`, `${name}?${input.query(name)}`);
   }
   if (input.ended) {
@@ -139,9 +174,9 @@ export function mediaPlaylist(input: MediaPlaylistInput): string {
     if (current !== null && current.parts !== null) {
       head(current);
       parts(current.msn, current.parts);
-      hint = partName(current.msn, current.parts.length);
+      hint = format.part(current.msn, current.parts.length);
     } else if (current === null) {
-      hint = partName((input.segments.at(-1)?.msn ?? -1) + 1, 0);
+      hint = format.part((input.segments.at(-1)?.msn ?? -1) + 1, 0);
     }
     if (hint !== undefined) {
       lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${hint}?${input.query(hint)}"`);

@@ -10,8 +10,10 @@
  *
  * - phase 1, 1 s fragments, parts of one frame (`partDuration: "frame"`, the publisher's default): our player by default
  *   (WebCodecs, the node's delay 0.1 s), the same with the page's `delay: 0.05`, our player with
- *   `playback: "mse"`, two viewers at once (their difference), hls.js on ffmpeg's 1 s segments, and hls.js on our LL-HLS (`latency_llhls.ts`);
- * - phase 2, 2 s fragments, 200 ms parts: our player by default, hls.js on 2 s segments, and hls.js on our LL-HLS.
+ *   `playback: "mse"`, two viewers at once (their difference), hls.js on ffmpeg's 1 s segments, and hls.js on our LL-HLS (`latency_llhls.ts`),
+ *   MPEG-TS and fMP4;
+ * - phase 2, 2 s fragments, 200 ms parts: our player by default, hls.js on 2 s segments, and hls.js on our LL-HLS
+ *   (MPEG-TS and fMP4).
  *
  * Per row: p50/p99 glass to glass, stalls (gaps of more than 200 ms between presented frames),
  * dropped frames (codes missing between presented frames), first frame (ms from `start()` /
@@ -153,6 +155,7 @@ const browser = await launchBrowser();
 const rows: Row[] = [];
 const differences: number[] = [];
 const llhls = await LlHlsRow.start(node, STREAM, hlsScript);
+const llhlsFmp4 = await LlHlsRow.start(node, STREAM, hlsScript, "fmp4");
 try {
   const phases: Array<{ fragment: number; part: number | "frame" }> = [
     { fragment: 1, part: "frame" },
@@ -180,6 +183,7 @@ try {
         openModulePage(browser, node, STREAM, options);
       const hls = () => browser.page(`${server.url}/hls.html`);
       const ourHls = () => llhls.open(browser);
+      const ourFmp4 = () => llhlsFmp4.open(browser);
       const plans = phase.part === "frame"
         ? [
           { key: "webcodecs", name: "ours, default (WebCodecs), frame parts", open: ours({}) },
@@ -196,11 +200,13 @@ try {
           { key: "two", name: "two viewers (default)", open: ours({}), count: 2 },
           { key: "hls1", name: "hls.js, ffmpeg HLS 1 s segments", open: hls },
           { key: "llhls1", name: "hls.js, our LL-HLS, 1 s fragments", open: ourHls },
+          { key: "fmp4_1", name: "hls.js, our LL-HLS fMP4, 1 s fragments", open: ourFmp4 },
         ]
         : [
           { key: "parts200", name: "ours, default, 200 ms parts", open: ours({}) },
           { key: "hls2", name: "hls.js, ffmpeg HLS 2 s segments", open: hls },
           { key: "llhls2", name: "hls.js, our LL-HLS, 2 s fragments", open: ourHls },
+          { key: "fmp4_2", name: "hls.js, our LL-HLS fMP4, 2 s fragments", open: ourFmp4 },
         ];
       for (const plan of plans) {
         console.log(`  ${plan.name}...`);
@@ -218,6 +224,7 @@ try {
   }
 } finally {
   await llhls.close();
+  await llhlsFmp4.close();
   await browser[Symbol.asyncDispose]();
   await node.stop();
 }
@@ -244,7 +251,19 @@ console.log(
 );
 console.log(`load average after: ${loadAfter.map((value) => value.toFixed(2)).join(" ")}`);
 
-const colors = ["#1f77b4", "#17becf", "#ff7f0e", "#8c564b", "#2ca02c", "#9467bd", "#d62728"];
+const colors = [
+  "#1f77b4",
+  "#17becf",
+  "#ff7f0e",
+  "#8c564b",
+  "#2ca02c",
+  "#9467bd",
+  "#e377c2",
+  "#d62728",
+  "#7f7f7f",
+  "#bcbd22",
+  "#000000",
+];
 const svg = lineChart({
   title: `Glass to glass read from the picture, test pattern ${values.size} at 30 fps`,
   xLabel: "seconds since recording started (after first frame + settling)",

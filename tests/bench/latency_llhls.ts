@@ -1,7 +1,8 @@
 /**
  * The latency benchmark's row for our Low-Latency HLS: hls.js (the page of the conventional-HLS
  * row, `latency_pages.ts`, with hls.js's own low-latency settings, {@linkcode LL_HLS_JS_CONFIG})
- * playing `/hls/<stream>/index.m3u8` from node A, measured the same way (the program date time of
+ * playing `/hls/<stream>/index.m3u8` (or, with `format: "fmp4"`, the fMP4 variant
+ * `index.mp4.m3u8`) from node A, measured the same way (the program date time of
  * the frame on screen, which our playlists take from the stream's own `time` stamps). The page
  * comes from its own static server, another origin than the node, as on a real site.
  *
@@ -40,9 +41,15 @@ export class LlHlsRow {
     this.#server = server;
   }
 
-  /** Serves the page for `stream` on `node` (hls.js from `hlsScript`). */
-  static async start(node: NodeProcess, stream: string, hlsScript: Uint8Array): Promise<LlHlsRow> {
-    const playlist = `${node.httpUrl}/hls/${stream}/index.m3u8?token=${await pullToken(stream)}`;
+  /** Serves the page for `stream` on `node` (hls.js from `hlsScript`), MPEG-TS or fMP4. */
+  static async start(
+    node: NodeProcess,
+    stream: string,
+    hlsScript: Uint8Array,
+    format: "ts" | "fmp4" = "ts",
+  ): Promise<LlHlsRow> {
+    const file = format === "fmp4" ? "index.mp4.m3u8" : "index.m3u8";
+    const playlist = `${node.httpUrl}/hls/${stream}/${file}?token=${await pullToken(stream)}`;
     return new LlHlsRow(
       new StaticServer("/nonexistent", {
         "/hls.min.js": { body: hlsScript, type: "text/javascript" },

@@ -6,63 +6,19 @@
  * discontinuity every 6 s.
  */
 
-import type { Page } from "playwright-core";
 import { assert, assertAtMost, assertEquals } from "../helpers/assert.ts";
 import { pullToken } from "../helpers/client.ts";
 import { hasFfmpeg, tsFragments } from "../helpers/media.ts";
 import { startNode } from "../helpers/node_process.ts";
 import { StaticServer } from "../bench/static_server.ts";
 import { launchBrowser, waitInPage } from "./helpers/browser.ts";
+import {
+  HLS_JS,
+  hlsPageHtml as pageHtml,
+  type HlsRecord,
+  readHlsRecord as readRecord,
+} from "./helpers/hls_page.ts";
 import { LivePublisher } from "./helpers/live_publisher.ts";
-
-const HLS_JS = new URL("../../node_modules/hls.js/dist/hls.min.js", import.meta.url);
-
-/** A page that plays `playlist` with hls.js in low-latency mode and records what happens. */
-function pageHtml(playlist: string): string {
-  return `<!doctype html><html><body>
-<video id="video" muted autoplay playsinline></video>
-<script src="/hls.min.js"></script>
-<script>
-const record = { errors: [], fatal: [], parts: 0, fragments: 0, played: 0, latency: null, partTarget: null };
-window.watch = record;
-const video = document.getElementById("video");
-const hls = new Hls({ lowLatencyMode: true, enableWorker: true });
-hls.on(Hls.Events.ERROR, (_, data) => {
-  (data.fatal ? record.fatal : record.errors).push(data.type + ": " + data.details);
-});
-hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
-  if (data.part) record.parts++; else record.fragments++;
-});
-hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
-  record.partTarget = data.details.partTarget;
-  record.canBlockReload = data.details.canBlockReload;
-});
-hls.attachMedia(video);
-hls.loadSource(${JSON.stringify(playlist)});
-video.play().catch(() => {});
-let started = null;
-setInterval(() => {
-  if (video.currentTime > 0 && started === null) started = video.currentTime;
-  if (started !== null) record.played = video.currentTime - started;
-  record.latency = hls.latency;
-}, 100);
-</script></body></html>`;
-}
-
-interface HlsRecord {
-  errors: string[];
-  fatal: string[];
-  parts: number;
-  fragments: number;
-  played: number;
-  latency: number | null;
-  partTarget: number | null;
-  canBlockReload: boolean;
-}
-
-function readRecord(page: Page): Promise<HlsRecord> {
-  return page.evaluate(() => (globalThis as unknown as { watch: HlsRecord }).watch);
-}
 
 Deno.test({
   name: "hls.js plays LL-HLS from the origin and from a relay, in low-latency mode",

@@ -14,6 +14,7 @@ import { startNode, TEST_SECRETS } from "../helpers/node_process.ts";
 import { pesStarts } from "../helpers/pes_starts.ts";
 import { LivePublisher } from "../browser/helpers/live_publisher.ts";
 import { signToken } from "../../shared/token.ts";
+import { checkRules, type Parsed, parsePlaylist as parse } from "../helpers/ll_hls.ts";
 
 /** One frame of a fragment (cut at video PES starts), as a publisher's frame-level part. */
 function frames(fragment: MediaFragment): Uint8Array[] {
@@ -40,66 +41,6 @@ function sendFrame(
     duration: last ? duration : undefined,
   });
   publisher.sendBinary(all[index]);
-}
-
-/** What a media playlist says, for the rules. */
-interface Parsed {
-  targetDuration: number;
-  partTarget: number;
-  partHoldBack: number;
-  holdBack: number;
-  mediaSequence: number;
-  segments: { msn: number; duration: number; uri: string; parts: number[] }[];
-  openParts: number[];
-  hint?: string;
-  ended: boolean;
-}
-
-function parse(text: string): Parsed {
-  const number = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
-  const parsed: Parsed = {
-    targetDuration: number(/#EXT-X-TARGETDURATION:(\d+)/),
-    partTarget: number(/PART-TARGET=([\d.]+)/),
-    partHoldBack: number(/PART-HOLD-BACK=([\d.]+)/),
-    holdBack: number(/[^-]HOLD-BACK=([\d.]+)/),
-    mediaSequence: number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/),
-    segments: [],
-    openParts: [],
-    hint: /PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1],
-    ended: text.includes("#EXT-X-ENDLIST"),
-  };
-  let duration = 0;
-  let parts: number[] = [];
-  for (const line of text.split("\n")) {
-    if (line.startsWith("#EXT-X-PART:")) parts.push(Number(/DURATION=([\d.]+)/.exec(line)![1]));
-    else if (line.startsWith("#EXTINF:")) duration = parseFloat(line.slice(8));
-    else if (line !== "" && !line.startsWith("#")) {
-      const msn = parsed.mediaSequence + parsed.segments.length;
-      parsed.segments.push({ msn, duration, uri: line, parts });
-      parts = [];
-    }
-  }
-  parsed.openParts = parts;
-  return parsed;
-}
-
-/** Checks the rules of draft-pantos-hls-rfc8216bis a test can check. */
-function checkRules(playlist: Parsed): void {
-  assertAtMost(playlist.partTarget, 1, "PART-TARGET");
-  assert(playlist.partHoldBack >= 2 * playlist.partTarget, "PART-HOLD-BACK >= 2 part targets");
-  assert(playlist.holdBack >= 3 * playlist.targetDuration, "HOLD-BACK >= 3 target durations");
-  for (const segment of playlist.segments) {
-    assertAtMost(Math.round(segment.duration), playlist.targetDuration, "EXTINF <= TARGETDURATION");
-    for (const part of segment.parts) assertAtMost(part, playlist.partTarget, "part duration");
-    if (segment.parts.length > 0) {
-      const sum = segment.parts.reduce((a, b) => a + b, 0);
-      assertAtMost(Math.abs(sum - segment.duration), 0.05, "parts add up to their segment");
-      for (const part of segment.parts.slice(0, -1)) {
-        assert(part >= 0.85 * playlist.partTarget * 0.9, `part ${part} near the target`);
-      }
-    }
-  }
-  for (const part of playlist.openParts) assertAtMost(part, playlist.partTarget, "part duration");
 }
 
 Deno.test({

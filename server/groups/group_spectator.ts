@@ -61,6 +61,12 @@ export interface GroupSpectatorOptions {
   switching?: SwitchPolicyOptions;
   /** Shed the rest of a fragment's video after a decision to move down (parts only). @default true */
   shedding?: boolean;
+  /**
+   * Shed at most the last this many ms of a fragment's video (the picture holds that long), when
+   * parts carry their wall-clock `time` and the fragment's length is known from the one before.
+   * @default 500
+   */
+  maxShedMs?: number;
 }
 
 /** What the group spectator shows in `/stats` and tests. */
@@ -155,6 +161,10 @@ export class GroupSpectator {
   #videoPids = new Map<number, number | undefined>();
   /** Seq of the fragment whose video is shed (a move down waits for the next keyframe), or null. */
   #shedding: number | null = null;
+  /** Wall-clock time of the current fragment's first part, when the publisher gave it. */
+  #fragmentTime: number | undefined;
+  /** Duration of the last complete fragment, seconds. */
+  #lastDuration: number | undefined;
   /** Seq of the last fragment whose start was forwarded. */
   #lastStart = -1;
   /** The current rendition's fragment `#lastStart` is still in progress (parts). */
@@ -360,13 +370,19 @@ export class GroupSpectator {
       }
     }
     if (unit instanceof Part) {
+      if (unit.info.index === 0) this.#fragmentTime = unit.info.time;
       if (this.#shedding !== null && this.#shedding !== unit.info.seq) this.#shedding = null;
-      if (this.#shedding !== null && unit.info.index > 0 && current !== null) {
+      if (
+        this.#shedding !== null && unit.info.index > 0 && current !== null && this.#shedNow(unit)
+      ) {
         const shed = this.#shed(unit, this.#videoPids.get(current.index));
         if (shed === null) return;
         unit = shed;
       }
       this.#inner.offerPart(unit);
+      if (unit.info.last && unit.info.duration !== undefined) {
+        this.#lastDuration = unit.info.duration;
+      }
       if (unit.info.index === 0) this.#lastStart = unit.info.seq;
       if (unit.info.seq === this.#lastStart) this.#open = !unit.info.last;
     } else {
@@ -374,6 +390,19 @@ export class GroupSpectator {
       this.#lastStart = Math.max(this.#lastStart, unit.info.seq);
       this.#open = false;
     }
+  }
+
+  /**
+   * Whether `part` falls in the shed tail of its fragment: the last `maxShedMs` of it, by the
+   * parts' wall-clock times and the previous fragment's length (when either is unknown, all of the
+   * rest). Once a part is shed, every later one of the fragment is too (times only grow).
+   */
+  #shedNow(part: Part): boolean {
+    const start = this.#fragmentTime;
+    const duration = this.#lastDuration;
+    const time = part.info.time;
+    if (start === undefined || duration === undefined || time === undefined) return true;
+    return time >= start + duration * 1000 - (this.#options.maxShedMs ?? 500);
   }
 
   /**

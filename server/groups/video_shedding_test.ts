@@ -77,30 +77,48 @@ Deno.test("videoPid reads the PMT's first video stream; withoutPid keeps every o
 const TOP = "g/1280x720-30~2500";
 const LOW = "g/640x360-30~800";
 
-function setup(shedding?: boolean) {
+const MID = "g/960x540-30~1500";
+
+function setup(shedding?: boolean, ids = [TOP, LOW], downLagMs = -1) {
   const metrics = new Metrics();
   const memory = new BufferMemory();
   const log = Logger.silent();
   const streams = new Map(
-    [TOP, LOW].map((id) => [id, new Stream({ id, maxFragments: 3, memory, metrics, log })]),
+    ids.map((id) => [id, new Stream({ id, maxFragments: 3, memory, metrics, log })]),
   );
   const socket = new RecordingSocket();
   const group = new GroupSpectator(socket, {
-    renditions: [TOP, LOW].map((id) => parseRenditionId(id)!),
+    renditions: ids.map((id) => parseRenditionId(id)!),
     open: (id) => Promise.resolve(streams.get(id)!),
     parts: true,
     policy: { maxQueueBytes: 1e9, maxLagMs: 60_000, stallTimeoutMs: 60_000 },
     metrics,
     log,
     finish: () => {},
-    switching: { downLagMs: -1 }, // every evaluation says down: the first part decides it
+    // Every evaluation says down (the first part decides it), again right after a switch.
+    switching: { downLagMs, downHoldMs: 0 },
     shedding,
   });
   const top = streams.get(TOP)!;
   const low = streams.get(LOW)!;
-  const push = (stream: Stream, seq: number, part: number, data: Uint8Array, last = false) =>
+  const push = (
+    stream: Stream,
+    seq: number,
+    part: number,
+    data: Uint8Array,
+    last = false,
+    time?: number,
+  ) =>
     stream.pushPart(
-      { type: "P", seq, part, independent: part === 0 || undefined, last: last || undefined },
+      {
+        type: "P",
+        seq,
+        part,
+        independent: part === 0 || undefined,
+        last: last || undefined,
+        duration: last ? 1 : undefined,
+        time,
+      },
       data,
     );
   /** Each binary frame sent: its PIDs and the mark of its first media packet (1 top, 2 low). */
@@ -109,7 +127,7 @@ function setup(shedding?: boolean) {
       pids: pidsOf(data as Uint8Array),
       mark: (data as Uint8Array).byteLength === 0 ? 0 : (data as Uint8Array).at(-184)!,
     }));
-  return { group, top, low, push, sent, socket, metrics };
+  return { group, top, low, push, sent, socket, metrics, streams };
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -152,4 +170,37 @@ Deno.test("group spectator: with shedding off, the rest of the fragment goes out
   push(low, 2, 0, ts([VIDEO, AUDIO], 2, true));
   assertEquals(sent().map((frame) => frame.pids.length), [4, 2, 1, 4]);
   assertEquals(sent().map((frame) => frame.mark), [1, 1, 1, 2]);
+});
+
+Deno.test("group spectator: once a fragment's length is known, only its last 500 ms of video are shed", async () => {
+  // downLagMs 5: a part unreported for 20 ms moves the viewer down.
+  const { group, top, push, sent, socket } = setup(undefined, [TOP, LOW], 5);
+  const T = 1_700_000_000_000;
+  const sentBytes = () =>
+    socket.sent.filter((item) => item instanceof Uint8Array)
+      .reduce((sum, data) => sum + (data as Uint8Array).byteLength, 0);
+  const part = (seq: number, index: number) =>
+    push(
+      top,
+      seq,
+      index,
+      ts([VIDEO, AUDIO], 1, index === 0),
+      index === 9,
+      T + (seq - 1) * 1000 + index * 100,
+    );
+  group.begin(0, top, { maxInitialFragments: 0 });
+  for (let index = 0; index < 10; index++) {
+    part(1, index); // fragment 1, 1 s in 100 ms parts, each reported received at once
+    group.report({ type: "R", bytes: sentBytes() });
+  }
+  part(2, 0);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  group.check(performance.now()); // 20 ms late: down, in fragment 2 whose length is now known
+  await tick();
+  for (let index = 1; index < 10; index++) part(2, index);
+  const second = sent().slice(10).map((frame) => frame.pids.length);
+  // Part 0 (tables, video, audio), parts 1-4 (100-400 ms) whole, parts 5-9 (the last 500 ms)
+  // without video.
+  assertEquals(second, [4, 2, 2, 2, 2, 1, 1, 1, 1, 1]);
+  assertEquals(group.state.target, LOW);
 });

@@ -91,12 +91,6 @@ const DEFER_MS = 1000;
 /** Reports decide a switch at most this often, ms (media and the once-a-second check always do). */
 const REPORT_EVALUATION_MS = 50;
 
-/**
- * Longest time after the start during which the start's burst (the buffered media sent at once)
- * does not count as lag, ms: until the client reports it received, or this long.
- */
-const START_BURST_MS = 3000;
-
 /** How long a rendition that was too late to join is not tried again, ms. */
 const LATE_TARGET_PAUSE_MS = 5000;
 
@@ -176,13 +170,6 @@ export class GroupSpectator {
   #lastLag = 0;
   #lastCapacity: number | undefined;
   #reportEvaluatedAt = -Infinity;
-  /**
-   * The start's burst: media bytes sent once it is out, and until when it may be in flight. Sent
-   * faster than real time, it crosses a good link late, and the live media behind it with it,
-   * until the link has caught up; that is no sign of a slow link (it moved viewers on a 5 Mbit/s
-   * link down at the start, and back up seconds later).
-   */
-  #burst: { bytes: number; until: number } | null = null;
 
   /** Creates the spectator; nothing is sent until `begin`. */
   constructor(socket: ServerSocket, options: GroupSpectatorOptions) {
@@ -225,6 +212,7 @@ export class GroupSpectator {
     const tap = new Tap(this, index, stream, this.#options.parts);
     this.#current = tap;
     this.#count(index, +1);
+    this.#policy.started(performance.now());
     this.#socket.announce(null, { rendition: this.#id(index), reason: "start" });
     stream.attach(tap, options);
   }
@@ -271,10 +259,7 @@ export class GroupSpectator {
   initial(tap: Tap, fragments: readonly Fragment[], parts: readonly Part[], jump: boolean): void {
     if (tap === this.#current) {
       this.#inner.sendInitial(fragments, parts, jump);
-      this.#burst = {
-        bytes: this.#link.sentBytes,
-        until: performance.now() + START_BURST_MS,
-      };
+
       const last = parts.at(-1);
       if (last !== undefined && this.#options.parts) {
         this.#lastStart = last.info.seq;
@@ -468,14 +453,7 @@ export class GroupSpectator {
   #evaluate(): void {
     if (this.#done || this.#current === null) return;
     const now = performance.now();
-    const measured = this.#link.lagMs(now, this.#inner.backlog(now).ageMs);
-    const burst = this.#burst;
-    // The start: until the burst arrived and the live media queued behind it caught up (or
-    // START_BURST_MS passed), the lag is the burst's, not the link's.
-    const caughtUp = this.#link.receivedBytes >= (burst?.bytes ?? 0) &&
-      measured <= this.#policy.downLagMs;
-    if (burst !== null && (caughtUp || now > burst.until)) this.#burst = null;
-    const lag = this.#burst === null ? measured : 0;
+    const lag = this.#link.lagMs(now, this.#inner.backlog(now).ageMs);
     const capacity = this.#link.capacityBps(now);
     this.#lastLag = lag;
     this.#lastCapacity = capacity;

@@ -8,13 +8,12 @@ import { Stream } from "../stream.ts";
 import type { StreamEnd } from "../stream_end.ts";
 import { RecordingSocket } from "../testing/recording_socket.ts";
 import { GroupSpectator } from "./group_spectator.ts";
-import type { SwitchPolicyOptions } from "./switch_policy.ts";
 
 const TOP = "g/640x360-30~800";
 const LOW = "g/320x180-30~300";
 const log = Logger.silent();
 
-function setup(parts = true, switching?: SwitchPolicyOptions) {
+function setup(parts = true) {
   const metrics = new Metrics();
   const memory = new BufferMemory();
   const streams = new Map(
@@ -30,7 +29,6 @@ function setup(parts = true, switching?: SwitchPolicyOptions) {
     metrics,
     log,
     finish: (end) => ends.push(end),
-    switching,
   });
   const top = streams.get(TOP)!;
   const low = streams.get(LOW)!;
@@ -137,31 +135,5 @@ Deno.test("group spectator: whole fragments, and the end of the current renditio
   assertEquals(got().map((item) => item.from).join(""), "TLL");
   low.end({ kind: "closed" });
   assertEquals(ends, [{ kind: "closed" }]);
-  group.close();
-});
-
-Deno.test("group spectator: the start's burst crossing the link is no lag; live media late after it is", async () => {
-  // downLagMs 5: any live part unreported for 20 ms moves the viewer down.
-  const { group, top, low, push, socket } = setup(true, { downLagMs: 5 });
-  push(top, 1, 0); // buffered before the viewer came: the start's burst
-  push(top, 1, 1);
-  group.begin(0, top, { maxInitialFragments: 1 });
-  const burstBytes = () =>
-    socket.sent.filter((item) => item instanceof Uint8Array)
-      .reduce((sum, data) => sum + (data as Uint8Array).byteLength, 0);
-  const burst = burstBytes();
-  assert(burst > 0, "the burst went out");
-  group.report({ type: "R", bytes: 0 }); // nothing of it received yet
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  group.check(performance.now());
-  await tick();
-  assertEquals(low.subscriberCount, 0, "not moved down while the burst crosses the link");
-  group.report({ type: "R", bytes: burst }); // the burst arrived: the link caught up
-  group.check(performance.now());
-  push(top, 2, 0); // live media, after the burst, not reported received
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  group.check(performance.now());
-  await tick();
-  assertEquals(low.subscriberCount, 1, "live media 20 ms late: the target is joined (down)");
   group.close();
 });

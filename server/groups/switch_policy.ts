@@ -6,7 +6,10 @@
  *   target is the best rendition that fits in `fit` × the measured capacity (the next lower one
  *   when capacity is unknown). After a down switch the queue still holds the old rendition's
  *   bytes, so the lag stays high a while: for `downHoldMs` a further down switch needs the
- *   capacity to say the new rendition does not fit either.
+ *   capacity to say the new rendition does not fit either. The start holds the same way for
+ *   `startHoldMs`: the start's burst (buffered media sent at once) crosses the link late, and a
+ *   page busy starting its decoders reports late, so lag alone moves no viewer down then; a
+ *   capacity that says the rendition does not fit does, at once.
  * - **Up**: the lag stays under `upLagMs` and the capacity at least `headroom` × the next better
  *   rendition's bitrate, for `upHoldMs` in a row; then one step up. The capacity comes from the
  *   bursts the current rendition already sends (its keyframes cross the link at link rate), so
@@ -35,6 +38,8 @@ export interface SwitchPolicyOptions {
   downLagMs?: number;
   /** After a down switch, ms during which only the capacity may move it further down. @default 3000 */
   downHoldMs?: number;
+  /** After the start (`started`), ms during which only the capacity may move it down. @default 3000 */
+  startHoldMs?: number;
   /** A rendition fits when its bitrate is at most this share of the capacity. @default 0.85 */
   fit?: number;
   /** Lag below which the link counts as keeping up. @default 200 */
@@ -81,12 +86,14 @@ export class SwitchPolicy {
   #headroomSince: number | null = null;
   #lastDownAt = -Infinity;
   #lastUpAt = -Infinity;
+  #startedAt = -Infinity;
 
   /** A policy with the given thresholds. */
   constructor(options: SwitchPolicyOptions = {}) {
     this.#options = {
       downLagMs: 300,
       downHoldMs: 3000,
+      startHoldMs: 3000,
       fit: 0.85,
       upLagMs: 200,
       headroom: 1.4,
@@ -98,9 +105,9 @@ export class SwitchPolicy {
     this.#upHoldMs = this.#options.upHoldMs;
   }
 
-  /** The lag above which a viewer moves down, ms. */
-  get downLagMs(): number {
-    return this.#options.downLagMs;
+  /** The viewer started at `now` (ms): for `startHoldMs` only the capacity moves it down. */
+  started(now: number): void {
+    this.#startedAt = now;
   }
 
   /** The current hold before moving up, ms (it grows after failed probes). */
@@ -123,7 +130,8 @@ export class SwitchPolicy {
         ? undefined
         : bitrates.findIndex((bps) => bps <= o.fit * link.capacityBps!);
       const byCapacity = fitting === undefined ? undefined : fitting === -1 ? lowest : fitting;
-      const holding = now - this.#lastDownAt < o.downHoldMs;
+      const holding = now - this.#lastDownAt < o.downHoldMs ||
+        now - this.#startedAt < o.startHoldMs;
       const target = holding
         ? (byCapacity !== undefined && byCapacity > current ? byCapacity : null)
         : Math.max(current + 1, byCapacity ?? current + 1);

@@ -134,3 +134,28 @@ Deno.test("switch policy: a pin wins; no pin is automatic again", () => {
     { target: 1, reason: "pin" },
   );
 });
+
+Deno.test("switch policy: at the start lag alone moves no viewer down for startHoldMs; capacity does", () => {
+  const policy = new SwitchPolicy();
+  policy.started(1000);
+  const late = { lagMs: 600, bitrates: BITRATES, current: 0 };
+  assertEquals(policy.decide(1500, { ...late, capacityBps: undefined }), null, "lag, no capacity");
+  assertEquals(policy.decide(2000, { ...late, capacityBps: 5_000_000 }), null, "the top fits");
+  assertEquals(
+    policy.decide(3900, { ...late, capacityBps: undefined }),
+    null,
+    "still inside the hold",
+  );
+  assertEquals(
+    policy.decide(4100, { ...late, capacityBps: undefined }),
+    { target: 1, reason: "down" },
+    "after 3 s, lag moves it down",
+  );
+  const slow = new SwitchPolicy();
+  slow.started(1000);
+  assertEquals(
+    slow.decide(1200, { ...late, capacityBps: 1_200_000 }),
+    { target: 1, reason: "down" },
+    "a capacity the top does not fit: down at once",
+  );
+});

@@ -96,7 +96,7 @@ function setup(shedding?: boolean, ids = [TOP, LOW], downLagMs = -1) {
     log,
     finish: () => {},
     // Every evaluation says down (the first part decides it), again right after a switch.
-    switching: { downLagMs, downHoldMs: 0 },
+    switching: { downLagMs, downHoldMs: 0, startHoldMs: 0 },
     shedding,
   });
   const top = streams.get(TOP)!;

@@ -64,7 +64,7 @@ export interface GroupSpectatorOptions {
   /**
    * Shed at most the last this many ms of a fragment's video (the picture holds that long), when
    * parts carry their wall-clock `time` and the fragment's length is known from the one before.
-   * @default 500
+   * @default 400
    */
   maxShedMs?: number;
 }
@@ -387,7 +387,7 @@ export class GroupSpectator {
     const duration = this.#lastDuration;
     const time = part.info.time;
     if (start === undefined || duration === undefined || time === undefined) return true;
-    return time >= start + duration * 1000 - (this.#options.maxShedMs ?? 500);
+    return time >= start + duration * 1000 - (this.#options.maxShedMs ?? 400);
   }
 
   /**

@@ -172,7 +172,7 @@ Deno.test("group spectator: with shedding off, the rest of the fragment goes out
   assertEquals(sent().map((frame) => frame.mark), [1, 1, 1, 2]);
 });
 
-Deno.test("group spectator: once a fragment's length is known, only its last 500 ms of video are shed", async () => {
+Deno.test("group spectator: once a fragment's length is known, only its last 400 ms of video are shed", async () => {
   // downLagMs 5: a part unreported for 20 ms moves the viewer down.
   const { group, top, push, sent, socket } = setup(undefined, [TOP, LOW], 5);
   const T = 1_700_000_000_000;
@@ -199,8 +199,8 @@ Deno.test("group spectator: once a fragment's length is known, only its last 500
   await tick();
   for (let index = 1; index < 10; index++) part(2, index);
   const second = sent().slice(10).map((frame) => frame.pids.length);
-  // Part 0 (tables, video, audio), parts 1-4 (100-400 ms) whole, parts 5-9 (the last 500 ms)
+  // Part 0 (tables, video, audio), parts 1-5 (100-500 ms) whole, parts 6-9 (the last 400 ms)
   // without video.
-  assertEquals(second, [4, 2, 2, 2, 2, 1, 1, 1, 1, 1]);
+  assertEquals(second, [4, 2, 2, 2, 2, 2, 1, 1, 1, 1]);
   assertEquals(group.state.target, LOW);
 });

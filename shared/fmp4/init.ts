@@ -15,6 +15,7 @@
  * @module
  */
 
+import { SAMPLE_RATES } from "../mpegts/adts.ts";
 import { box, fourCc, fullBox, join, u16, u32, u8, zeros } from "./boxes.ts";
 
 /** H.264 video as the init segment describes it. */
@@ -54,22 +55,6 @@ export const AUDIO_TRACK_ID = 2;
 /** Timescale of the video track: the 90 kHz MPEG-TS clock. */
 export const VIDEO_TIMESCALE = 90000;
 
-const SAMPLE_RATE_INDEX = [
-  96000,
-  88200,
-  64000,
-  48000,
-  44100,
-  32000,
-  24000,
-  22050,
-  16000,
-  12000,
-  11025,
-  8000,
-  7350,
-];
-
 /** The unity transformation matrix of `mvhd` and `tkhd`. */
 const MATRIX = join([
   u32(0x00010000),
@@ -85,7 +70,7 @@ const MATRIX = join([
 
 /** The two bytes of an AAC `AudioSpecificConfig` (ISO/IEC 14496-3). */
 export function audioSpecificConfig(audio: AudioConfig): Uint8Array {
-  const index = SAMPLE_RATE_INDEX.indexOf(audio.sampleRate);
+  const index = SAMPLE_RATES.indexOf(audio.sampleRate);
   if (index < 0) throw new RangeError(`no AAC sampling index for ${audio.sampleRate} Hz`);
   return new Uint8Array([
     (audio.objectType << 3) | (index >> 1),

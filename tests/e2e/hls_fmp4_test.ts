@@ -10,7 +10,7 @@
 
 import { assert, assertAtMost, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { publisherFor, pullToken, type TestClient } from "../helpers/client.ts";
-import { checkRules, type Parsed, parsePlaylist } from "../helpers/ll_hls.ts";
+import { checkRules, type Parsed, parsePlaylist, recordWithFfmpeg } from "../helpers/ll_hls.ts";
 import { hasFfmpeg, type MediaFragment, tsFragments } from "../helpers/media.ts";
 import { startNode, TEST_SECRETS } from "../helpers/node_process.ts";
 import { pesStarts } from "../helpers/pes_starts.ts";
@@ -144,51 +144,12 @@ Deno.test({
       });
 
       await t.step("ffmpeg records 5 s of the fMP4 playlist that ffprobe decodes", async () => {
-        const out = await Deno.makeTempFile({ suffix: ".mp4" });
-        try {
-          const record = await new Deno.Command("ffmpeg", {
-            args: [
-              "-hide_banner",
-              "-loglevel",
-              "error",
-              "-y",
-              "-i",
-              playlistUrl,
-              "-c",
-              "copy",
-              "-t",
-              "5",
-              out,
-            ],
-            stdout: "null",
-            stderr: "piped",
-          }).output();
-          assertEquals(record.code, 0, new TextDecoder().decode(record.stderr));
-          const probe = await new Deno.Command("ffprobe", {
-            args: [
-              "-v",
-              "error",
-              "-count_frames",
-              "-show_entries",
-              "stream=codec_name,nb_read_frames,width,height",
-              "-of",
-              "csv=p=0",
-              out,
-            ],
-            stdout: "piped",
-            stderr: "piped",
-          }).output();
-          const errors = new TextDecoder().decode(probe.stderr);
-          assertEquals(probe.code, 0, errors);
-          assertEquals(errors, "", "ffprobe decodes without an error");
-          const lines = new TextDecoder().decode(probe.stdout).trim().split("\n");
-          const video = lines.find((line) => line.startsWith("h264"))!;
-          assertMatch(video, /^h264,640,360,\d+$/);
-          assert(Number(video.split(",")[3]) >= 4 * 30, `frames decoded: ${video}`);
-          assert(lines.some((line) => line.startsWith("aac")), `an AAC track: ${lines}`);
-        } finally {
-          await Deno.remove(out).catch(() => {});
-        }
+        const { streams, errors } = await recordWithFfmpeg(playlistUrl, "mp4");
+        assertEquals(errors, "", "ffprobe decodes without an error");
+        const video = streams.find((line) => line.startsWith("h264"))!;
+        assertMatch(video, /^h264,640,360,\d+$/);
+        assert(Number(video.split(",")[3]) >= 4 * 30, `frames decoded: ${video}`);
+        assert(streams.some((line) => line.startsWith("aac")), `an AAC track: ${streams}`);
       });
 
       await t.step("403 for a changed signature of a part, segment or init", async () => {

@@ -14,7 +14,12 @@ import { startNode, TEST_SECRETS } from "../helpers/node_process.ts";
 import { pesStarts } from "../helpers/pes_starts.ts";
 import { LivePublisher } from "../browser/helpers/live_publisher.ts";
 import { signToken } from "../../shared/token.ts";
-import { checkRules, type Parsed, parsePlaylist as parse } from "../helpers/ll_hls.ts";
+import {
+  checkRules,
+  type Parsed,
+  parsePlaylist as parse,
+  recordWithFfmpeg,
+} from "../helpers/ll_hls.ts";
 
 /** One frame of a fragment (cut at video PES starts), as a publisher's frame-level part. */
 function frames(fragment: MediaFragment): Uint8Array[] {
@@ -61,50 +66,10 @@ Deno.test({
     const playlistUrl = `${base}/index.m3u8?token=${token}`;
     try {
       await t.step("ffmpeg records 5 s that ffprobe decodes", async () => {
-        const out = await Deno.makeTempFile({ suffix: ".ts" });
-        try {
-          const record = await new Deno.Command("ffmpeg", {
-            args: [
-              "-hide_banner",
-              "-loglevel",
-              "error",
-              "-y",
-              "-i",
-              playlistUrl,
-              "-c",
-              "copy",
-              "-t",
-              "5",
-              out,
-            ],
-            stdout: "null",
-            stderr: "piped",
-          }).output();
-          assertEquals(record.code, 0, new TextDecoder().decode(record.stderr));
-          const probe = await new Deno.Command("ffprobe", {
-            args: [
-              "-v",
-              "error",
-              "-count_frames",
-              "-select_streams",
-              "v:0",
-              "-show_entries",
-              "stream=nb_read_frames,codec_name",
-              "-of",
-              "csv=p=0",
-              out,
-            ],
-            stdout: "piped",
-            stderr: "piped",
-          }).output();
-          assertEquals(probe.code, 0, new TextDecoder().decode(probe.stderr));
-          const text = new TextDecoder().decode(probe.stdout);
-          assertMatch(text, /h264/);
-          const count = /(\d+)/.exec(text)?.[1];
-          assert(Number(count) >= 4 * 30, `frames decoded: ${count}`);
-        } finally {
-          await Deno.remove(out).catch(() => {});
-        }
+        const { streams } = await recordWithFfmpeg(playlistUrl, "ts");
+        const video = streams.find((line) => line.startsWith("h264"));
+        assertMatch(video ?? "", /^h264,\d+,\d+,\d+$/, streams.join(" / "));
+        assert(Number(video!.split(",")[3]) >= 4 * 30, `frames decoded: ${video}`);
       });
 
       await t.step(

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { assert, assertAtMost } from "./assert.ts";
+import { assert, assertAtMost, assertEquals } from "./assert.ts";
 
 /** What a media playlist says, for the rules. */
 export interface Parsed {
@@ -93,4 +93,38 @@ export function checkRules(playlist: Parsed): void {
     }
   }
   for (const part of playlist.openParts) assertAtMost(part, playlist.partTarget, "part duration");
+}
+
+/** What ffprobe read of a recording: a line per stream (`codec,width,height,frames`), and errors. */
+export interface Recording {
+  /** `h264,640,360,150`, `aac,,,` (ffprobe's csv: codec, width, height, frames decoded). */
+  streams: string[];
+  /** What ffprobe wrote to stderr while decoding every frame ("" when nothing went wrong). */
+  errors: string;
+}
+
+/**
+ * Records 5 s of `playlistUrl` with `ffmpeg -c copy` into a temporary `.suffix` file (asserting
+ * that ffmpeg succeeds), decodes every frame of it with ffprobe, and removes the file.
+ */
+export async function recordWithFfmpeg(playlistUrl: string, suffix: string): Promise<Recording> {
+  const out = await Deno.makeTempFile({ suffix: `.${suffix}` });
+  try {
+    const run = (command: string, args: string[]) =>
+      new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
+    const record = await run("ffmpeg", [
+      ...["-hide_banner", "-loglevel", "error", "-y", "-i", playlistUrl],
+      ...["-c", "copy", "-t", "5", out],
+    ]);
+    assertEquals(record.code, 0, new TextDecoder().decode(record.stderr));
+    const probe = await run("ffprobe", [
+      ...["-v", "error", "-count_frames"],
+      ...["-show_entries", "stream=codec_name,nb_read_frames,width,height", "-of", "csv=p=0", out],
+    ]);
+    const errors = new TextDecoder().decode(probe.stderr);
+    assertEquals(probe.code, 0, errors);
+    return { streams: new TextDecoder().decode(probe.stdout).trim().split("\n"), errors };
+  } finally {
+    await Deno.remove(out).catch(() => {});
+  }
 }

@@ -77,8 +77,6 @@ Deno.test("videoPid reads the PMT's first video stream; withoutPid keeps every o
 const TOP = "g/1280x720-30~2500";
 const LOW = "g/640x360-30~800";
 
-const MID = "g/960x540-30~1500";
-
 function setup(shedding?: boolean, ids = [TOP, LOW], downLagMs = -1) {
   const metrics = new Metrics();
   const memory = new BufferMemory();

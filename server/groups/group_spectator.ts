@@ -8,9 +8,10 @@
  * fragment (same sequence numbers: the publisher cuts renditions at the same keyframes) goes out
  * instead of the current rendition's, stamped `rendition=` (`watched_socket.ts`), and the old tap
  * leaves. A fragment is never cut and no fragment is skipped, so a switch is no `jump`. When the
- * viewer moves down in the middle of a fragment (parts), the rest of that fragment goes out
- * without its video (`video_shedding.ts`): the decoder holds its last picture until the lower
- * rendition's keyframe, audio plays on, and the slow link drains before the switch.
+ * viewer moves down in the middle of a fragment (parts), the tail of that fragment (at most its
+ * last 400 ms, `maxShedMs`) goes out without its video (`video_shedding.ts`): the decoder holds
+ * its last picture until the lower rendition's keyframe, audio plays on, and the slow link drains
+ * before the switch.
  *
  * @example
  * ```ts ignore
@@ -59,7 +60,7 @@ export interface GroupSpectatorOptions {
   finish(end: StreamEnd): void;
   /** Switch thresholds. */
   switching?: SwitchPolicyOptions;
-  /** Shed the rest of a fragment's video after a decision to move down (parts only). @default true */
+  /** Shed a fragment's video tail after a decision to move down (parts only). @default true */
   shedding?: boolean;
   /**
    * Shed at most the last this many ms of a fragment's video (the picture holds that long), when
@@ -259,7 +260,6 @@ export class GroupSpectator {
   initial(tap: Tap, fragments: readonly Fragment[], parts: readonly Part[], jump: boolean): void {
     if (tap === this.#current) {
       this.#inner.sendInitial(fragments, parts, jump);
-
       const last = parts.at(-1);
       if (last !== undefined && this.#options.parts) {
         this.#lastStart = last.info.seq;

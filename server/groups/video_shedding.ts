@@ -1,11 +1,11 @@
 /**
  * Shedding what a decoder can skip: between a decision to switch a viewer down and the next
- * keyframe (where the switch happens), the rest of the current fragment's video can be left out.
- * Every frame of a group of pictures may be a reference for the next, so nothing short of the
- * whole rest of the group can go without corrupting the picture; the decoder holds its last frame
- * and goes on at the keyframe that starts the lower rendition, while audio keeps playing. What a
- * slow link does not carry then is what a late viewer would have dropped anyway, and the queue in
- * front of it drains before the switch instead of after.
+ * keyframe (where the switch happens), the video of the current fragment's tail can be left out.
+ * Every frame of a group of pictures may be a reference for the next, so once one frame goes,
+ * every later one up to the keyframe goes too, or the picture would be corrupted; the decoder
+ * holds its last frame and goes on at the keyframe that starts the lower rendition, while audio
+ * keeps playing. The queue in front of the slow link then drains before the switch instead of
+ * after it. (How long a tail is shed is the group spectator's choice.)
  *
  * @example
  * ```ts ignore
